@@ -1,0 +1,45 @@
+package testdev
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestLoopAndZram(t *testing.T) {
+	dev, backing := Loop(t, 1<<20, 4096, true)
+	if !strings.HasPrefix(dev, "/dev/loop") {
+		t.Fatalf("Loop returned %q", dev)
+	}
+	if fi, err := os.Stat(backing); err != nil || fi.Size() != 1<<20 {
+		t.Fatalf("backing %s: %v %v", backing, fi, err)
+	}
+	z := Zram(t, 16<<20)
+	if fi, err := os.Stat(z); err != nil || fi.Mode()&os.ModeDevice == 0 {
+		t.Fatalf("zram %s: %v %v", z, fi, err)
+	}
+}
+
+func TestWithoutIPCLock(t *testing.T) {
+	out, err := WithoutIPCLock(t, 8<<20, "sh", "-c", "ulimit -l; grep CapEff /proc/self/status").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	s := string(out)
+	if !strings.HasPrefix(s, "8192\n") {
+		t.Fatalf("memlock limit not applied: %q", s)
+	}
+	// CAP_IPC_LOCK is bit 14: 0x4000.
+	var eff uint64
+	for _, line := range strings.Split(s, "\n") {
+		if strings.HasPrefix(line, "CapEff:") {
+			if _, err := fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "CapEff:")), "%x", &eff); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if eff&(1<<14) != 0 {
+		t.Fatalf("CAP_IPC_LOCK still effective: %q", s)
+	}
+}
