@@ -1,0 +1,283 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rawio/rawio/internal/testdev"
+	"github.com/rawio/rawio/workload"
+)
+
+// TestMain lets a test re-run this binary as rawbench itself (for the
+// SIGINT test), selected by an environment variable.
+func TestMain(m *testing.M) {
+	if os.Getenv("RAWBENCH_TEST_MAIN") == "1" {
+		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(args, strings.NewReader(""), &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestHelp(t *testing.T) {
+	code, out, _ := runCmd(t, "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"usage: rawbench", "--allow-write", "--cache", "130", "exit codes"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{"--frobnicate"}, "unknown flag"},
+		{"unknown engine", []string{"--engine", "libaio", "x"}, `unknown engine "libaio"`},
+		{"unknown rw", []string{"--rw", "trim", "x"}, `unknown rw "trim"`},
+		{"unknown cache", []string{"--cache", "none", "x"}, "unknown cache mode"},
+		{"bad bs", []string{"--bs", "4x", "x"}, "--bs"},
+		{"zero depth", []string{"--depth", "0", "x"}, "--depth"},
+		{"bad runtime", []string{"--runtime", "soon", "x"}, "--runtime"},
+		{"bad lock", []string{"--lock", "maybe", "x"}, "lock"},
+		{"two targets", []string{"a", "b"}, "one TARGET at most"},
+		{"mix", []string{"--mix", "120", "x"}, "--mix"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCmd(t, tt.args...)
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d", code, exitUsage)
+			}
+			if out != "" {
+				t.Errorf("stdout not empty: %q", out)
+			}
+			if !strings.HasPrefix(errOut, "rawbench: ") || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tt.want) {
+				t.Errorf("stderr %q, want one line with %q", errOut, tt.want)
+			}
+		})
+	}
+}
+
+func TestErrors(t *testing.T) {
+	file := testdev.RandomFile(t, t.TempDir(), 1<<20)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing target", []string{filepath.Join(t.TempDir(), "missing")}, "no such file or directory"},
+		{"unaligned bs", []string{"--rw", "read", "--bs", "100", file}, "bs 100 is not a multiple of"},
+		{"write to existing file", []string{"--rw", "write", file}, "--allow-write"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCmd(t, append([]string{"-q", "--runtime", "100ms", "--ramp", "0"}, tt.args...)...)
+			if code != exitError {
+				t.Errorf("exit %d, want %d", code, exitError)
+			}
+			if out != "" {
+				t.Errorf("stdout not empty: %q", out)
+			}
+			if !strings.HasPrefix(errOut, "rawbench: ") || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tt.want) {
+				t.Errorf("stderr %q, want one line with %q", errOut, tt.want)
+			}
+		})
+	}
+}
+
+func TestJSONAndPlot(t *testing.T) {
+	dir := t.TempDir()
+	file := testdev.RandomFile(t, dir, 4<<20)
+	plot := filepath.Join(dir, "p.svg")
+	code, out, errOut := runCmd(t, "--json", "--rw", "randread", "--bs", "4k,16k", "--depth", "2",
+		"--runtime", "100ms", "--ramp", "0", "--engine", "sync", "--plot", plot, file)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	var doc workload.Document
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, out)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		t.Fatalf("stdout holds more than one document")
+	}
+	if doc.Version != 1 || len(doc.Results) != 2 || doc.Fallbacks == nil {
+		t.Fatalf("document %+v", doc)
+	}
+	if !strings.Contains(errOut, "randread") || !strings.Contains(errOut, "IOPS") {
+		t.Errorf("no table on stderr: %s", errOut)
+	}
+	b, err := os.ReadFile(plot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := xml.NewDecoder(bytes.NewReader(b))
+	for {
+		if _, err := d.Token(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("plot is not XML: %v", err)
+		}
+	}
+}
+
+func TestDefaultRunFlags(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := runCmd(t, "--json", "--dir", dir, "--size", "4M", "--runtime", "50ms", "--ramp", "0")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var doc workload.Document
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Results) != 8 {
+		t.Fatalf("%d results, want 8", len(doc.Results))
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("left behind: %v", ents)
+	}
+}
+
+func TestInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "--json", "--dir", dir, "--size", "4M", "--runtime", "20s", "--ramp", "0")
+	cmd.Env = append(os.Environ(), "RAWBENCH_TEST_MAIN=1")
+	var out bytes.Buffer
+	var errOut lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the first job runs, then interrupt.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(errOut.String(), "[1/8]") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("wait: %v, want exit %d\n%s", err, exitInterrupted, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "rawbench: interrupted") {
+		t.Errorf("stderr: %s", errOut.String())
+	}
+	var doc workload.Document
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatalf("partial document: %v\n%s", err, out.String())
+	}
+	if len(doc.Results) != 1 || doc.Results[0].IOs == 0 {
+		t.Errorf("partial results %+v", doc.Results)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("test file left behind: %v", ents)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe to read while exec's copying
+// goroutine writes to it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestWithoutIPCLock runs rawbench without CAP_IPC_LOCK under a 1 MiB
+// RLIMIT_MEMLOCK, where neither locking 4 MiB of buffers nor registering
+// them with io_uring can succeed: auto must fall back visibly, uring and
+// --lock require must fail with one line.
+func TestWithoutIPCLock(t *testing.T) {
+	file := testdev.RandomFile(t, t.TempDir(), 8<<20)
+	common := []string{"--rw", "randread", "--bs", "64k", "--depth", "64", "--runtime", "100ms", "--ramp", "0", "--fixed"}
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		stderr   string
+		fallback []string
+	}{
+		{"auto falls back", []string{"--json", "--engine", "auto"}, exitOK, "", []string{"not locked", "registered buffers"}},
+		{"uring fails", []string{"-q", "--engine", "uring"}, exitError, "rawbench: ", nil},
+		{"lock require fails", []string{"-q", "--engine", "sync", "--lock", "require"}, exitError, "RLIMIT_MEMLOCK", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append(append(append([]string{}, common...), tt.args...), file)
+			cmd := testdev.WithoutIPCLock(t, 1<<20, os.Args[0], args...)
+			cmd.Env = append(os.Environ(), "RAWBENCH_TEST_MAIN=1")
+			var out, errOut bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errOut
+			err := cmd.Run()
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s", code, tt.code, errOut.String())
+			}
+			if tt.code != exitOK {
+				if s := errOut.String(); !strings.Contains(s, tt.stderr) || strings.Count(s, "\n") != 1 {
+					t.Errorf("stderr %q, want one line with %q", s, tt.stderr)
+				}
+				return
+			}
+			var doc workload.Document
+			if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+				t.Fatal(err)
+			}
+			all := strings.Join(doc.Fallbacks, "\n")
+			for _, w := range tt.fallback {
+				if !strings.Contains(all, w) {
+					t.Errorf("fallbacks %q lack %q", doc.Fallbacks, w)
+				}
+			}
+			if doc.Env.Locked || doc.Results[0].Fixed {
+				t.Errorf("locked %v fixed %v", doc.Env.Locked, doc.Results[0].Fixed)
+			}
+			if !strings.Contains(errOut.String(), "fallback: ") {
+				t.Errorf("table does not show the fallbacks:\n%s", errOut.String())
+			}
+		})
+	}
+}

@@ -1,0 +1,208 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+	"unsafe"
+
+	"github.com/rawio/rawio/sgl"
+)
+
+// Op is what a Request does.
+type Op uint8
+
+const (
+	OpRead Op = iota
+	OpWrite
+)
+
+func (o Op) String() string {
+	switch o {
+	case OpRead:
+		return "read"
+	case OpWrite:
+		return "write"
+	}
+	return fmt.Sprintf("Op(%d)", uint8(o))
+}
+
+// Request is one read or write.
+type Request struct {
+	Op     Op
+	File   int    // index into Options.Files
+	Buf    int    // index into Options.Buffers; checked (and used) when Fixed
+	Data   []byte // sub-slice of Buffers[Buf] to read into or write from
+	Offset int64
+	Tag    uint64 // returned in the Completion
+}
+
+// Completion is the outcome of one Request.
+type Completion struct {
+	Tag     uint64
+	N       int           // bytes transferred; may be short
+	Err     error         // *os.SyscallError carrying the errno, or nil
+	Latency time.Duration // Submit call -> completion reaped by Wait
+}
+
+// Engine queues requests and reaps their completions. See the package
+// doc for the guarantees common to every engine.
+type Engine interface {
+	// Name returns "uring" or "sync".
+	Name() string
+	// Fixed reports whether registered buffers (READ_FIXED/WRITE_FIXED)
+	// are in use.
+	Fixed() bool
+	// Submit queues reqs and hands them to the kernel or the workers
+	// without waiting for them. It fails with ErrQueueFull when more than
+	// Depth would be in flight, or with an error naming a bad request;
+	// when it fails nothing was queued.
+	Submit(reqs ...Request) error
+	// Wait blocks until at least min completions are available (0 polls),
+	// stores up to len(out) of them in out and returns how many. min must
+	// not exceed len(out) nor InFlight().
+	Wait(min int, out []Completion) (int, error)
+	// InFlight returns how many submitted requests were not yet reaped.
+	InFlight() int
+	// Close releases the engine's resources (ring, workers). It does not
+	// wait for or cancel requests in flight: drain them with Wait first.
+	// A second Close returns nil.
+	Close() error
+}
+
+// Options configures New.
+type Options struct {
+	Kind     string     // "auto" (default, also for ""), "uring" or "sync"
+	Depth    int        // most requests in flight, 1 (default) to 32768
+	Files    []*os.File // files the requests address by index
+	Buffers  [][]byte   // pinned memory; registered with the ring when Fixed
+	Fixed    bool       // uring: register Buffers, use READ_FIXED/WRITE_FIXED
+	Vectored bool       // sync: preadv/pwritev through sgl with Limits
+	Limits   sgl.Limits // for Vectored
+}
+
+// Fallback says whether New used something other than what was asked,
+// and why. Callers report it; the engine never falls back silently.
+type Fallback struct {
+	Happened bool
+	Reason   string // e.g. "io_uring unavailable: io_uring_disabled=2: ..."
+}
+
+// Engine kinds.
+const (
+	KindAuto  = "auto"
+	KindUring = "uring"
+	KindSync  = "sync"
+)
+
+// maxDepth is IORING_MAX_ENTRIES; the sync engine keeps the same bound.
+const maxDepth = 32768
+
+// maxFixedBuffers is IORING_MAX_REG_BUFFERS (io_uring/rsrc.c).
+const maxFixedBuffers = 1 << 14
+
+// New returns an engine of opts.Kind. "uring" fails with an error wrapping
+// ErrUringUnavailable when io_uring cannot be used. "auto" tries uring and
+// falls back to sync when it is unavailable, and to uring without
+// registered buffers when only registering the buffers failed (for
+// example RLIMIT_MEMLOCK); the Fallback says which and why.
+func New(opts Options) (Engine, Fallback, error) {
+	if opts.Kind == "" {
+		opts.Kind = KindAuto
+	}
+	if opts.Depth == 0 {
+		opts.Depth = 1
+	}
+	if err := opts.check(); err != nil {
+		return nil, Fallback{}, err
+	}
+	switch opts.Kind {
+	case KindSync:
+		e, err := newSync(opts)
+		return e, Fallback{}, err
+	case KindUring:
+		return newUring(opts, false)
+	}
+	e, fb, err := newUring(opts, true)
+	if err == nil {
+		return e, fb, nil
+	}
+	s, serr := newSync(opts)
+	if serr != nil {
+		return nil, Fallback{}, serr
+	}
+	return s, Fallback{Happened: true, Reason: err.Error()}, nil
+}
+
+func (o *Options) check() error {
+	switch o.Kind {
+	case KindAuto, KindUring, KindSync:
+	default:
+		return fmt.Errorf("unknown engine %q (want auto, uring or sync)", o.Kind)
+	}
+	if o.Depth < 1 || o.Depth > maxDepth {
+		return fmt.Errorf("engine depth %d out of range 1..%d", o.Depth, maxDepth)
+	}
+	if len(o.Files) == 0 {
+		return errors.New("engine needs at least one file")
+	}
+	for i, f := range o.Files {
+		if f == nil {
+			return fmt.Errorf("engine file %d is nil", i)
+		}
+	}
+	if o.Fixed {
+		if len(o.Buffers) == 0 {
+			return errors.New("registered buffers (Fixed) need at least one buffer")
+		}
+		if len(o.Buffers) > maxFixedBuffers {
+			return fmt.Errorf("%d buffers, more than the %d io_uring can register", len(o.Buffers), maxFixedBuffers)
+		}
+		for i, b := range o.Buffers {
+			if len(b) == 0 {
+				return fmt.Errorf("buffer %d is empty", i)
+			}
+		}
+	}
+	return nil
+}
+
+// checkBatch validates reqs before anything is queued, so that Submit
+// queues all or nothing.
+func checkBatch(reqs []Request, inflight, depth, files int, bufs [][]byte, fixed bool) error {
+	if inflight+len(reqs) > depth {
+		return fmt.Errorf("%w: %d in flight + %d submitted > depth %d", ErrQueueFull, inflight, len(reqs), depth)
+	}
+	for i := range reqs {
+		r := &reqs[i]
+		if r.Op > OpWrite {
+			return fmt.Errorf("request %d: unknown op %d", i, r.Op)
+		}
+		if r.File < 0 || r.File >= files {
+			return fmt.Errorf("request %d: file %d out of range (%d files)", i, r.File, files)
+		}
+		if r.Offset < 0 {
+			return fmt.Errorf("request %d: negative offset %d", i, r.Offset)
+		}
+		if fixed && !within(r.Data, r.Buf, bufs) {
+			return fmt.Errorf("request %d: data is not inside registered buffer %d", i, r.Buf)
+		}
+	}
+	return nil
+}
+
+// within reports whether d lies inside bufs[i]: READ_FIXED would fail
+// with EFAULT otherwise.
+func within(d []byte, i int, bufs [][]byte) bool {
+	if i < 0 || i >= len(bufs) {
+		return false
+	}
+	if len(d) == 0 {
+		return true
+	}
+	b := bufs[i]
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(d)))
+	return p >= start && p+uintptr(len(d)) <= start+uintptr(len(b))
+}

@@ -1,0 +1,13 @@
+//go:build !linux
+
+package engine
+
+import (
+	"fmt"
+
+	"github.com/rawio/rawio/internal/uring"
+)
+
+func newUring(o Options, auto bool) (Engine, Fallback, error) {
+	return nil, Fallback{}, fmt.Errorf("%w: %w", ErrUringUnavailable, uring.ErrNotSupported)
+}

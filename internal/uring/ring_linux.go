@@ -1,0 +1,462 @@
+package uring
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Config chooses how New sets a ring up.
+type Config struct {
+	// Entries is the submission queue size, 1 to 32768; the kernel rounds
+	// it up to a power of two. The completion queue is twice as large.
+	Entries int
+
+	// CoopTaskrun asks for IORING_SETUP_COOP_TASKRUN with
+	// IORING_SETUP_TASKRUN_FLAG (Linux 5.19): completions are run on the
+	// next kernel entry instead of interrupting the submitting thread with
+	// an IPI, and the ring's flags say when an entry is needed to see
+	// them. Dropped when the kernel answers EINVAL.
+	CoopTaskrun bool
+
+	// SingleIssuer asks for IORING_SETUP_SINGLE_ISSUER (Linux 6.0). The
+	// kernel then accepts submissions only from the OS thread that called
+	// New (EEXIST otherwise): call runtime.LockOSThread first. Dropped
+	// when the kernel answers EINVAL.
+	SingleIssuer bool
+}
+
+// Ring is one io_uring instance with its mapped queues.
+type Ring struct {
+	fd       int
+	flags    uint32 // setup flags the kernel accepted
+	features uint32
+
+	ringMem []byte // SQ ring, and the CQ ring with FeatSingleMmap
+	cqMem   []byte // the CQ ring when mapped on its own, else nil
+	sqeMem  []byte
+
+	sqHead, sqTail, sqFlags *uint32
+	sqMask, sqEntries       uint32
+	sqes                    []SQE
+	sqeTail                 uint32 // next SQE handed out; published to *sqTail on submit
+
+	cqHead, cqTail    *uint32
+	cqMask, cqEntries uint32
+	cqes              []CQE
+
+	// iovecs and files keep what was registered; the kernel copies them
+	// during io_uring_register(2), but holding them costs nothing and
+	// makes the ring's registrations inspectable.
+	iovecs []unix.Iovec
+	files  []int32
+
+	closed bool
+}
+
+// New sets up a ring with io_uring_setup(2) and maps its queues. Setup
+// flags the kernel refuses with EINVAL are dropped one at a time, newest
+// first; Flags reports what was accepted. Errors wrap the errno
+// (os.SyscallError).
+func New(cfg Config) (*Ring, error) {
+	if cfg.Entries < 1 || cfg.Entries > maxEntries {
+		return nil, fmt.Errorf("io_uring: %d entries out of range 1..%d: %w", cfg.Entries, maxEntries, unix.EINVAL)
+	}
+	want := setupClamp | setupSubmitAll
+	if cfg.CoopTaskrun {
+		want |= setupCoopTaskrun | setupTaskrunFlag
+	}
+	if cfg.SingleIssuer {
+		want |= setupSingleIssuer
+	}
+	// Newest flag first: a kernel that lacks one lacks the later ones.
+	optional := []uint32{setupSingleIssuer, setupTaskrunFlag, setupCoopTaskrun, setupSubmitAll, setupClamp}
+	var p params
+	var fd int
+	for {
+		p = params{flags: want}
+		var errno unix.Errno
+		fd, errno = setup(uint32(cfg.Entries), &p)
+		if errno == 0 {
+			break
+		}
+		if errno != unix.EINVAL || want == 0 {
+			return nil, os.NewSyscallError("io_uring_setup", errno)
+		}
+		for len(optional) > 0 && want&optional[0] == 0 {
+			optional = optional[1:]
+		}
+		if len(optional) == 0 {
+			return nil, os.NewSyscallError("io_uring_setup", errno)
+		}
+		want &^= optional[0]
+		optional = optional[1:]
+	}
+	r := &Ring{fd: fd, flags: want, features: p.features}
+	if err := r.mmap(&p); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// setup calls io_uring_setup(2). It cannot be interrupted (no EINTR).
+func setup(entries uint32, p *params) (int, unix.Errno) {
+	fd, _, errno := unix.Syscall(unix.SYS_IO_URING_SETUP, uintptr(entries), uintptr(unsafe.Pointer(p)), 0)
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(fd), 0
+}
+
+// mmap maps the rings and the SQE array (io_uring_setup(2), "the rings
+// are mapped with mmap at the IORING_OFF_* offsets").
+func (r *Ring) mmap(p *params) error {
+	sqSize := int(p.sqOff.array) + int(p.sqEntries)*4
+	cqSize := int(p.cqOff.cqes) + int(p.cqEntries)*int(unsafe.Sizeof(CQE{}))
+	single := p.features&FeatSingleMmap != 0
+	if single {
+		sqSize = max(sqSize, cqSize)
+	}
+	const prot = unix.PROT_READ | unix.PROT_WRITE
+	const flags = unix.MAP_SHARED | unix.MAP_POPULATE
+	var err error
+	if r.ringMem, err = unix.Mmap(r.fd, int64(offSQRing), sqSize, prot, flags); err != nil {
+		return os.NewSyscallError("mmap io_uring sq ring", err)
+	}
+	cq := r.ringMem
+	if !single {
+		if r.cqMem, err = unix.Mmap(r.fd, int64(offCQRing), cqSize, prot, flags); err != nil {
+			return os.NewSyscallError("mmap io_uring cq ring", err)
+		}
+		cq = r.cqMem
+	}
+	sqeSize := int(p.sqEntries) * int(unsafe.Sizeof(SQE{}))
+	if r.sqeMem, err = unix.Mmap(r.fd, int64(offSQEs), sqeSize, prot, flags); err != nil {
+		return os.NewSyscallError("mmap io_uring sqes", err)
+	}
+
+	u32 := func(mem []byte, off uint32) *uint32 { return (*uint32)(unsafe.Pointer(&mem[off])) }
+	sq := r.ringMem
+	r.sqHead = u32(sq, p.sqOff.head)
+	r.sqTail = u32(sq, p.sqOff.tail)
+	r.sqFlags = u32(sq, p.sqOff.flags)
+	r.sqMask = *u32(sq, p.sqOff.ringMask)
+	r.sqEntries = *u32(sq, p.sqOff.ringEntries)
+	r.sqes = unsafe.Slice((*SQE)(unsafe.Pointer(&r.sqeMem[0])), r.sqEntries)
+	// SQEs are always used in ring order, so the indirection array is
+	// the identity, written once (liburing does the same).
+	array := unsafe.Slice(u32(sq, p.sqOff.array), r.sqEntries)
+	for i := range array {
+		array[i] = uint32(i)
+	}
+	r.sqeTail = atomic.LoadUint32(r.sqTail)
+
+	r.cqHead = u32(cq, p.cqOff.head)
+	r.cqTail = u32(cq, p.cqOff.tail)
+	r.cqMask = *u32(cq, p.cqOff.ringMask)
+	r.cqEntries = *u32(cq, p.cqOff.ringEntries)
+	r.cqes = unsafe.Slice((*CQE)(unsafe.Pointer(&cq[p.cqOff.cqes])), r.cqEntries)
+	return nil
+}
+
+// Close unregisters the files and buffers, unmaps the queues and closes
+// the ring. Requests still in flight are cancelled by the kernel; their
+// buffers must stay valid until then, so drain first. A second Close
+// returns nil.
+//
+// Closing the ring fd alone would drop the registrations later, from a
+// kernel worker (io_uring/io_uring.c io_ring_exit_work): a registered
+// block device would stay open (a zram reset or an O_EXCL open would see
+// EBUSY) and the pages stay charged to RLIMIT_MEMLOCK for a while after
+// Close returned. Unregistering first releases both before Close returns.
+func (r *Ring) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	var errs []error
+	if r.files != nil {
+		if errno := register(r.fd, unregisterFiles, nil, 0); errno != 0 {
+			errs = append(errs, os.NewSyscallError("io_uring_register unregister files", errno))
+		}
+		r.files = nil
+	}
+	if r.iovecs != nil {
+		if errno := register(r.fd, unregisterBuffers, nil, 0); errno != 0 {
+			errs = append(errs, os.NewSyscallError("io_uring_register unregister buffers", errno))
+		}
+		r.iovecs = nil
+	}
+	for _, m := range []*[]byte{&r.sqeMem, &r.cqMem, &r.ringMem} {
+		if *m != nil {
+			if err := unix.Munmap(*m); err != nil {
+				errs = append(errs, os.NewSyscallError("munmap", err))
+			}
+			*m = nil
+		}
+	}
+	r.sqHead, r.sqTail, r.sqFlags, r.cqHead, r.cqTail = nil, nil, nil, nil, nil
+	r.sqes, r.cqes = nil, nil
+	if r.fd >= 0 {
+		if err := unix.Close(r.fd); err != nil {
+			errs = append(errs, os.NewSyscallError("close", err))
+		}
+		r.fd = -1
+	}
+	return errors.Join(errs...)
+}
+
+// Fd returns the ring's file descriptor.
+func (r *Ring) Fd() int { return r.fd }
+
+// Flags returns the setup flags the kernel accepted (Flag* constants).
+func (r *Ring) Flags() uint32 { return r.flags }
+
+// Features returns io_uring_params.features (Feat* constants).
+func (r *Ring) Features() uint32 { return r.features }
+
+// SQEntries returns the submission queue size.
+func (r *Ring) SQEntries() int { return int(r.sqEntries) }
+
+// CQEntries returns the completion queue size.
+func (r *Ring) CQEntries() int { return int(r.cqEntries) }
+
+// NextSQE returns the next free submission queue entry, which the caller
+// fills (a Prep method overwrites all of it). It is handed to the kernel
+// by the next Submit or SubmitAndWait. ErrQueueFull when none is free.
+func (r *Ring) NextSQE() (*SQE, error) {
+	if r.closed {
+		return nil, ErrClosed
+	}
+	// The kernel advances the head (release) once it has consumed SQEs.
+	if r.sqeTail-atomic.LoadUint32(r.sqHead) >= r.sqEntries {
+		return nil, ErrQueueFull
+	}
+	s := &r.sqes[r.sqeTail&r.sqMask]
+	r.sqeTail++
+	return s, nil
+}
+
+// Unsubmitted returns how many SQEs were handed out by NextSQE and not
+// yet consumed by the kernel.
+func (r *Ring) Unsubmitted() int {
+	if r.closed {
+		return 0
+	}
+	return int(r.sqeTail - atomic.LoadUint32(r.sqHead))
+}
+
+// Discard takes back the last n SQEs handed out by NextSQE, as far as the
+// kernel has not consumed them, and returns how many it took back. It is
+// for undoing a batch that io_uring_enter(2) refused; the kernel reads the
+// tail only inside io_uring_enter, so lowering it in between is safe.
+func (r *Ring) Discard(n int) int {
+	if r.closed || n <= 0 {
+		return 0
+	}
+	n = min(n, int(r.sqeTail-atomic.LoadUint32(r.sqHead)))
+	r.sqeTail -= uint32(n)
+	atomic.StoreUint32(r.sqTail, r.sqeTail)
+	return n
+}
+
+// Submit hands the queued SQEs to the kernel with one io_uring_enter(2)
+// and returns how many it consumed. Fewer than were queued is not an
+// error (the kernel stopped early); the rest stay queued for the next
+// call.
+func (r *Ring) Submit() (int, error) {
+	return r.SubmitAndWait(0)
+}
+
+// SubmitAndWait submits the queued SQEs and blocks until at least waitNr
+// CQEs are ready to Reap; at least that many requests must be outstanding,
+// or it blocks for good. EINTR is retried. It returns how many SQEs the
+// kernel consumed.
+func (r *Ring) SubmitAndWait(waitNr int) (int, error) {
+	if r.closed {
+		return 0, ErrClosed
+	}
+	// Publish the new SQEs: every field was written before this store,
+	// which the kernel pairs with a load-acquire of the tail.
+	atomic.StoreUint32(r.sqTail, r.sqeTail)
+	submitted := 0
+	for {
+		toSubmit := r.sqeTail - atomic.LoadUint32(r.sqHead)
+		need := waitNr - r.Ready()
+		if toSubmit == 0 && need <= 0 {
+			return submitted, nil
+		}
+		var flags, minComplete uint32
+		if need > 0 {
+			flags, minComplete = enterGetEvents, uint32(need)
+		}
+		n, errno := enter(r.fd, toSubmit, minComplete, flags)
+		if errno == unix.EINTR {
+			// Nothing was submitted (io_uring_enter returns the count
+			// when it was): wait again for what is still missing.
+			continue
+		}
+		if errno != 0 {
+			return submitted, os.NewSyscallError("io_uring_enter", errno)
+		}
+		submitted += n
+		if n < int(toSubmit) && need <= 0 {
+			return submitted, nil
+		}
+		// With GETEVENTS the kernel may return the submitted count after
+		// a signal cut the wait short: the loop checks Ready again.
+	}
+}
+
+// Poll enters the kernel without submitting or waiting, only to run
+// pending completion work (see NeedsEnter), when there is any.
+func (r *Ring) Poll() error {
+	if r.closed {
+		return ErrClosed
+	}
+	for {
+		_, errno := enter(r.fd, 0, 0, enterGetEvents)
+		if errno == unix.EINTR {
+			continue
+		}
+		if errno != 0 {
+			return os.NewSyscallError("io_uring_enter", errno)
+		}
+		return nil
+	}
+}
+
+// NeedsEnter reports whether completions may be waiting in the kernel for
+// an io_uring_enter(2) with GETEVENTS (Poll) before Reap can see them:
+// task work pending with CoopTaskrun (IORING_SQ_TASKRUN), or an overflowed
+// CQ (IORING_SQ_CQ_OVERFLOW). Without FlagTaskrunFlag it cannot tell and
+// answers true.
+func (r *Ring) NeedsEnter() bool {
+	if r.closed {
+		return false
+	}
+	if r.flags&setupTaskrunFlag == 0 {
+		return true
+	}
+	return atomic.LoadUint32(r.sqFlags)&(sqTaskrun|sqCQOverflow) != 0
+}
+
+func enter(fd int, toSubmit, minComplete, flags uint32) (int, unix.Errno) {
+	n, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(fd), uintptr(toSubmit), uintptr(minComplete), uintptr(flags), 0, 0)
+	return int(n), errno
+}
+
+// Ready returns how many CQEs are waiting to be reaped.
+func (r *Ring) Ready() int {
+	if r.closed {
+		return 0
+	}
+	// We own the head; the kernel publishes the tail after writing CQEs.
+	return int(atomic.LoadUint32(r.cqTail) - atomic.LoadUint32(r.cqHead))
+}
+
+// Reap copies up to len(out) ready CQEs into out, frees their slots and
+// returns how many it copied. It never blocks.
+func (r *Ring) Reap(out []CQE) int {
+	if r.closed {
+		return 0
+	}
+	head := atomic.LoadUint32(r.cqHead)
+	tail := atomic.LoadUint32(r.cqTail) // acquire: the CQEs before tail are written
+	n := 0
+	for head != tail && n < len(out) {
+		out[n] = r.cqes[head&r.cqMask]
+		head++
+		n++
+	}
+	if n > 0 {
+		// Release the slots only after they were copied.
+		atomic.StoreUint32(r.cqHead, head)
+	}
+	return n
+}
+
+// RegisterBuffers registers bufs as fixed buffers 0..len(bufs)-1
+// (IORING_REGISTER_BUFFERS) for READ_FIXED and WRITE_FIXED. The kernel
+// pins their pages and charges them to RLIMIT_MEMLOCK unless the process
+// has CAP_IPC_LOCK, separately from any mlock of the same memory. The
+// memory must be mmap'd (see the package doc) and stay mapped while the
+// ring lives; each buffer is at most 1 GiB.
+func (r *Ring) RegisterBuffers(bufs [][]byte) error {
+	if r.closed {
+		return ErrClosed
+	}
+	if len(bufs) == 0 {
+		return fmt.Errorf("io_uring register buffers: no buffers: %w", unix.EINVAL)
+	}
+	iov := make([]unix.Iovec, len(bufs))
+	for i, b := range bufs {
+		if len(b) == 0 {
+			return fmt.Errorf("io_uring register buffers: buffer %d is empty: %w", i, unix.EINVAL)
+		}
+		iov[i].Base = unsafe.SliceData(b)
+		iov[i].SetLen(len(b))
+	}
+	if errno := register(r.fd, registerBuffers, unsafe.Pointer(&iov[0]), len(iov)); errno != 0 {
+		return os.NewSyscallError("io_uring_register buffers", errno)
+	}
+	r.iovecs = iov
+	return nil
+}
+
+// RegisterFiles registers fds as fixed files 0..len(fds)-1
+// (IORING_REGISTER_FILES), for SQEs with fixedFile set. The kernel holds
+// its own references: closing an fd later does not affect the ring.
+func (r *Ring) RegisterFiles(fds []int) error {
+	if r.closed {
+		return ErrClosed
+	}
+	if len(fds) == 0 {
+		return fmt.Errorf("io_uring register files: no files: %w", unix.EINVAL)
+	}
+	files := make([]int32, len(fds))
+	for i, fd := range fds {
+		files[i] = int32(fd)
+	}
+	if errno := register(r.fd, registerFiles, unsafe.Pointer(&files[0]), len(files)); errno != 0 {
+		return os.NewSyscallError("io_uring_register files", errno)
+	}
+	r.files = files
+	return nil
+}
+
+// register calls io_uring_register(2), retrying EINTR (the kernel may be
+// interrupted while it waits for the ring to quiesce).
+func register(fd int, op uintptr, arg unsafe.Pointer, nr int) unix.Errno {
+	for {
+		_, _, errno := unix.Syscall6(unix.SYS_IO_URING_REGISTER, uintptr(fd), op, uintptr(arg), uintptr(nr), 0, 0)
+		if errno != unix.EINTR {
+			runtime.KeepAlive(arg)
+			return errno
+		}
+	}
+}
+
+// Supports reports whether the kernel implements every opcode in ops
+// (IORING_REGISTER_PROBE, Linux 5.6; older kernels answer EINVAL).
+func (r *Ring) Supports(ops ...uint8) (bool, error) {
+	if r.closed {
+		return false, ErrClosed
+	}
+	p := new(probe)
+	if errno := register(r.fd, registerProbe, unsafe.Pointer(p), probeOpsLen); errno != 0 {
+		return false, os.NewSyscallError("io_uring_register probe", errno)
+	}
+	for _, op := range ops {
+		if op > p.lastOp || p.ops[op].flags&opSupportedProbeFlag == 0 {
+			return false, nil
+		}
+	}
+	return true, nil
+}

@@ -1,0 +1,410 @@
+package workload
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rawio/rawio/aligned"
+	"github.com/rawio/rawio/pin"
+)
+
+// target is the file or device being benchmarked.
+type target struct {
+	path    string
+	rules   aligned.Rules
+	created bool     // rawbench created it: writes need no --allow-write
+	excl    *os.File // O_EXCL hold on a block device for the whole run
+}
+
+// region returns the byte range a job works on.
+func (t *target) region(job Job) (off, size int64) {
+	off, size = job.Offset, job.Size
+	if size == 0 {
+		size = t.rules.Size - off
+	}
+	return off, size
+}
+
+func bench(ctx context.Context, cfg Config) (doc *Document, err error) {
+	doc = &Document{Version: Version, Fallbacks: []string{}, Results: []Result{}}
+	t := &target{path: cfg.Target}
+	spec := cfg.Spec
+	if cfg.Target == "" {
+		size := cfg.FileSize
+		if size == 0 {
+			size = DefaultFileSize
+		}
+		path, err := createTestFile(ctx, cfg.Dir, size, cfg.Lock)
+		if path != "" {
+			defer os.Remove(path)
+		}
+		if err != nil {
+			return doc, err
+		}
+		t.path, t.created = path, true
+		logf(cfg.Log, "rawbench: test file %s (%s of random data, removed at the end)\n", path, formatBytes(uint64(size)))
+	}
+	if err := t.open(); err != nil {
+		return doc, err
+	}
+	defer t.close()
+
+	// Jobs.
+	var jobs []Job
+	if cfg.Suite {
+		writes := t.created || cfg.AllowWrite
+		if !writes {
+			logf(cfg.Log, "rawbench: default suite on %s without --allow-write: write jobs left out\n", t.path)
+		}
+		jobs, err = DefaultSuite(spec, writes)
+	} else {
+		jobs, err = spec.Expand()
+	}
+	if err != nil {
+		return doc, err
+	}
+	for _, j := range jobs {
+		if err := t.checkJob(j, cfg.AllowWrite); err != nil {
+			return doc, err
+		}
+	}
+
+	doc.Env = t.env()
+	doc.Env.Locked = true
+	opts := runOptions{lock: cfg.Lock, hugePages: cfg.HugePages, seed: cfg.Seed}
+	for i, j := range jobs {
+		if err := ctx.Err(); err != nil {
+			return doc, err
+		}
+		logf(cfg.Log, "rawbench: [%d/%d] %s on %s\n", i+1, len(jobs), j, t.path)
+		res, fallbacks, err := runJob(ctx, t, j, opts)
+		for _, f := range fallbacks {
+			if strings.HasPrefix(f, "I/O buffers not locked") {
+				doc.Env.Locked = false
+			}
+			doc.Fallbacks = appendOnce(doc.Fallbacks, f)
+		}
+		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			return doc, fmt.Errorf("%s: %w", j, err)
+		}
+		if res.RW != "" {
+			doc.Results = append(doc.Results, res)
+			logf(cfg.Log, "rawbench:        %s IOPS, %.1f MiB/s, p99 %s\n", formatCount(res.IOPS), res.BytesPerSec/(1<<20), formatNs(res.Lat.P99))
+		}
+		if err != nil {
+			return doc, err
+		}
+	}
+	if soft, _, err := pin.MemlockLimit(); err == nil {
+		doc.Env.MemlockLimit = memlockJSON(soft)
+	}
+	return doc, nil
+}
+
+func memlockJSON(v uint64) int64 {
+	if v == unix.RLIM_INFINITY || v > 1<<62 {
+		return -1
+	}
+	return int64(v)
+}
+
+func logf(w io.Writer, format string, a ...any) {
+	if w != nil {
+		fmt.Fprintf(w, format, a...)
+	}
+}
+
+// open discovers the target's rules and, for a block device, refuses one
+// that is mounted or held and holds it exclusively for the run.
+func (t *target) open() error {
+	r, err := aligned.Discover(t.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return refuse(err, "%s: no such file or directory", t.path)
+	}
+	if err != nil {
+		return err
+	}
+	t.rules = r
+	switch r.Kind {
+	case aligned.KindFile:
+	case aligned.KindBlock:
+		if mp, ok := mountedAt(r.DevMajor, r.DevMinor); ok {
+			return refuse(ErrMounted, "%s is mounted on %s: refusing to benchmark a device in use", t.path, mp)
+		}
+		// An exclusive open fails with EBUSY while a file system, swap,
+		// md or device-mapper holds the device or one of its partitions
+		// (block/bdev.c bd_prepare_to_claim); holding it keeps anyone from
+		// mounting it while we run.
+		f, err := os.OpenFile(t.path, os.O_RDONLY|unix.O_EXCL, 0)
+		if errors.Is(err, unix.EBUSY) {
+			return refuse(ErrMounted, "%s is held by another user (mounted, swap, RAID or device-mapper member): refusing to benchmark a device in use", t.path)
+		}
+		if err != nil {
+			return err
+		}
+		t.excl = f
+	default:
+		return refuse(ErrBadTarget, "%s is a %s: rawbench needs a regular file or a block device", t.path, kindName(t.path, r.Kind))
+	}
+	if r.Size <= 0 {
+		return refuse(ErrBadTarget, "%s is empty", t.path)
+	}
+	return nil
+}
+
+// kindName names what a path is, for the refusal of a kind rawbench cannot
+// benchmark.
+func kindName(path string, k aligned.Kind) string {
+	if fi, err := os.Stat(path); err == nil {
+		switch m := fi.Mode(); {
+		case m.IsDir():
+			return "directory"
+		case m&os.ModeCharDevice != 0:
+			return "character device"
+		case m&os.ModeNamedPipe != 0:
+			return "pipe"
+		case m&os.ModeSocket != 0:
+			return "socket"
+		}
+	}
+	return k.String()
+}
+
+func (t *target) close() {
+	if t.excl != nil {
+		t.excl.Close()
+		t.excl = nil
+	}
+}
+
+// checkJob refuses a job before any I/O: writing without permission, a
+// region outside the target, or a direct I/O geometry that breaks the
+// target's alignment.
+func (t *target) checkJob(j Job, allowWrite bool) error {
+	if j.RW.Writes() && !t.created && !allowWrite {
+		what := "existing file"
+		if t.rules.Kind == aligned.KindBlock {
+			what = "block device"
+		}
+		return refuse(ErrWriteNotAllowed, "%s would overwrite data on %s %s: pass --allow-write if that is intended", j.RW, what, t.path)
+	}
+	off, size := t.region(j)
+	if off >= t.rules.Size {
+		return refuse(ErrBadTarget, "offset %d is at or past the end of %s (%d bytes)", off, t.path, t.rules.Size)
+	}
+	if off+size > t.rules.Size || off+size < off {
+		return refuse(ErrBadTarget, "offset %d + size %d is past the end of %s (%d bytes)", off, size, t.path, t.rules.Size)
+	}
+	if size < int64(j.BS) {
+		return refuse(ErrBadTarget, "the region of %s is smaller than bs %s", formatBytes(uint64(size)), formatBytes(uint64(j.BS)))
+	}
+	if j.Cache != Direct {
+		return nil
+	}
+	if !t.rules.DirectIO {
+		return refuse(aligned.ErrNoDirectIO, "%s: the file system does not support O_DIRECT: use --cache buffered", t.path)
+	}
+	write := j.RW.Writes()
+	rename := func(err error, what string, v int64) error {
+		var ae *aligned.AlignError
+		if errors.As(err, &ae) {
+			c := *ae
+			c.What, c.Value = what, uint64(v)
+			return &c
+		}
+		return err
+	}
+	if err := t.rules.Check(0, j.BS, nil, write); err != nil {
+		return rename(err, "bs", int64(j.BS))
+	}
+	if err := t.rules.Check(off, 0, nil, write); err != nil {
+		return rename(err, "offset", off)
+	}
+	if j.Size != 0 {
+		if err := t.rules.Check(0, int(min(size, 1<<62)), nil, write); err != nil {
+			return rename(err, "size", size)
+		}
+	}
+	return nil
+}
+
+func (t *target) env() Env {
+	r := t.rules
+	e := Env{
+		CPUs:              runtime.NumCPU(),
+		Target:            t.path,
+		Kind:              r.Kind.String(),
+		Size:              r.Size,
+		Device:            r.Device,
+		Scheduler:         r.Scheduler,
+		LogicalBlockSize:  r.LogicalBlock,
+		PhysicalBlockSize: r.PhysicalBlock,
+		DIOMemAlign:       r.MemAlign,
+		DIOOffsetAlign:    r.OffsetAlign,
+		Queue: QueueLimits{
+			MaxSectorsKB:   r.MaxSectorsKB,
+			MaxHWSectorsKB: r.MaxHWSectorsKB,
+			MaxSegments:    r.MaxSegments,
+			MaxSegmentSize: r.MaxSegmentSize,
+			DMAAlignment:   r.DMAAlignment,
+			OptimalIO:      r.OptimalIO,
+			BoundaryMask:   r.SegmentBoundaryMask,
+		},
+		MemlockLimit: -1,
+	}
+	var u unix.Utsname
+	if unix.Uname(&u) == nil {
+		e.Kernel = unix.ByteSliceToString(u.Release[:])
+	}
+	if soft, _, err := pin.MemlockLimit(); err == nil {
+		e.MemlockLimit = memlockJSON(soft)
+	}
+	return e
+}
+
+// mountedAt looks for the device major:minor, or one of its partitions,
+// in /proc/self/mountinfo (proc(5): field 3 is major:minor, field 5 the
+// mount point) and returns where it is mounted.
+func mountedAt(major, minor uint32) (string, bool) {
+	devs := map[string]bool{fmt.Sprintf("%d:%d", major, minor): true}
+	// Partitions are directories under the disk in sysfs with a "partition" file.
+	sys := fmt.Sprintf("/sys/dev/block/%d:%d", major, minor)
+	if ents, err := os.ReadDir(sys); err == nil {
+		for _, e := range ents {
+			if _, err := os.Stat(filepath.Join(sys, e.Name(), "partition")); err != nil {
+				continue
+			}
+			if b, err := os.ReadFile(filepath.Join(sys, e.Name(), "dev")); err == nil {
+				devs[strings.TrimSpace(string(b))] = true
+			}
+		}
+	}
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 5 && devs[fields[2]] {
+			return fields[4], true
+		}
+	}
+	return "", false
+}
+
+// createTestFile creates the default run's file in dir, filled with size
+// bytes of random data written with O_DIRECT from one pinned buffer, and
+// returns its path. On error the path of a partly written file may be
+// returned so the caller can remove it.
+func createTestFile(ctx context.Context, dir string, size int64, lock pin.Policy) (string, error) {
+	if dir == "" {
+		dir = os.TempDir() // $TMPDIR, else /tmp
+		if os.Getenv("TMPDIR") == "" {
+			if wd, err := os.Getwd(); err == nil {
+				dir = wd
+			}
+		}
+	}
+	f, err := os.CreateTemp(dir, "rawbench-*.dat")
+	if err != nil {
+		return "", err
+	}
+	path := f.Name()
+	f.Close()
+	r, err := aligned.Discover(path)
+	if err != nil {
+		return path, err
+	}
+	if !r.DirectIO {
+		return path, refuse(aligned.ErrNoDirectIO, "%s: the file system does not support O_DIRECT: choose another --dir", dir)
+	}
+	if err := r.Check(0, int(min(size, 1<<62)), nil, true); err != nil {
+		var ae *aligned.AlignError
+		if errors.As(err, &ae) {
+			c := *ae
+			c.What, c.Value = "size", uint64(size)
+			return path, &c
+		}
+		return path, err
+	}
+	w, err := aligned.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return path, err
+	}
+	defer w.Close()
+	// Reserve the blocks first so the writes do not allocate piecemeal;
+	// a file system without fallocate(2) just allocates as it goes.
+	if err := unix.Fallocate(int(w.Fd()), 0, 0, size); err != nil && !errors.Is(err, unix.EOPNOTSUPP) {
+		return path, &os.PathError{Op: "fallocate", Path: path, Err: err}
+	}
+	const chunk = 4 << 20
+	n := int(min(size, chunk))
+	buf, err := pin.Alloc(n, pin.Options{Policy: lock}) // page aligned: any dio_mem_align
+	if err != nil {
+		return path, err
+	}
+	defer buf.Free()
+	mem := buf.Bytes()[:n]
+	fillRandom(mem)
+	for off := int64(0); off < size; off += int64(n) {
+		if err := ctx.Err(); err != nil {
+			return path, err
+		}
+		m := int(min(int64(n), size-off))
+		vary(mem, off)
+		if err := pwriteFull(w, mem[:m], off); err != nil {
+			return path, err
+		}
+	}
+	if err := w.Sync(); err != nil {
+		return path, err
+	}
+	return path, nil
+}
+
+// vary makes every 4 KiB block of the chunk written at off differ from the
+// blocks of every other chunk (no two blocks of the file are equal, so
+// neither deduplication nor zram's same-page detection flatters a run),
+// by stamping the block's offset into its first 8 bytes.
+func vary(mem []byte, off int64) {
+	for i := 0; i+8 <= len(mem); i += 4096 {
+		binary.LittleEndian.PutUint64(mem[i:], uint64(off)+uint64(i))
+	}
+}
+
+// fillRandom fills b from crypto/rand: data that neither compresses nor
+// deduplicates.
+func fillRandom(b []byte) {
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux (getrandom)
+}
+
+func pwriteFull(f *os.File, b []byte, off int64) error {
+	for len(b) > 0 {
+		n, err := unix.Pwrite(int(f.Fd()), b, off)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return &os.PathError{Op: "pwrite", Path: f.Name(), Err: err}
+		}
+		if n == 0 {
+			return &os.PathError{Op: "pwrite", Path: f.Name(), Err: io.ErrShortWrite}
+		}
+		b, off = b[n:], off+int64(n)
+	}
+	return nil
+}

@@ -1,0 +1,509 @@
+package workload
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/rawio/rawio/aligned"
+	"github.com/rawio/rawio/engine"
+	"github.com/rawio/rawio/internal/cachestat"
+	"github.com/rawio/rawio/internal/cpustat"
+	"github.com/rawio/rawio/internal/diskstats"
+	"github.com/rawio/rawio/pin"
+	"github.com/rawio/rawio/sgl"
+)
+
+// instance is one of a job's --jobs parallel workers: its own file
+// handle, pinned buffers and engine.
+type instance struct {
+	id     int
+	job    Job
+	file   *os.File
+	region *pin.Region
+	slots  [][]byte
+	eng    engine.Engine
+
+	regionOff  int64 // first byte of the region
+	blocks     int64 // whole bs blocks in the region
+	seqNext    int64 // next block index for sequential patterns
+	rng        *rand.Rand
+	windowFrom time.Time
+	windowTo   time.Time // zero in --ios mode
+
+	// results
+	ios  int64
+	hist *hdrhistogram.Histogram
+	end  time.Time // when this instance's window closed
+	err  error
+}
+
+// stopFlag is set when the context is cancelled; the hot loop checks it
+// with one atomic load per batch of completions rather than ctx.Err(),
+// which takes a mutex.
+type stopFlag struct{ atomic.Bool }
+
+// runJob runs one job against t and returns its result and the fallbacks
+// it took. The job has been validated by checkJob.
+func runJob(ctx context.Context, t *target, job Job, opts runOptions) (Result, []string, error) {
+	off, size := t.region(job)
+	blocks := size / int64(job.BS)
+	var fallbacks []string
+	insts := make([]*instance, 0, job.Jobs)
+	defer func() {
+		for _, in := range insts {
+			in.close()
+		}
+	}()
+	for i := 0; i < job.Jobs; i++ {
+		in, fb, err := newInstance(t, job, i, off, blocks, opts)
+		if err != nil {
+			return Result{}, fallbacks, err
+		}
+		insts = append(insts, in)
+		for _, f := range fb {
+			fallbacks = appendOnce(fallbacks, f)
+		}
+	}
+	lead := insts[0]
+
+	if job.Cache == Buffered {
+		// Start from a cold cache so buffered reads reach the device, as
+		// direct ones do (posix_fadvise(2) DONTNEED drops clean pages).
+		if err := dropCache(lead.file, t.path); err != nil {
+			return Result{}, fallbacks, err
+		}
+	}
+	cacheBefore, cacheErr := cachestat.File(lead.file)
+
+	var stop stopFlag
+	watchDone := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			stop.Store(true)
+		case <-watchDone:
+		}
+	}()
+	defer close(watchDone)
+
+	// Sample the system-wide counters when the window opens and closes:
+	// before starting without a ramp, else when the ramp ends.
+	var before snapshot
+	var beforeErr error
+	if job.Ramp == 0 {
+		before, beforeErr = sample(t.rules.Device)
+	}
+	start := time.Now()
+	from := start.Add(job.Ramp)
+	var to time.Time
+	if job.IOs == 0 {
+		to = from.Add(job.Runtime)
+	}
+	var wg sync.WaitGroup
+	for _, in := range insts {
+		in.windowFrom, in.windowTo = from, to
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in.run(&stop)
+		}()
+	}
+	allDone := make(chan struct{})
+	go func() { wg.Wait(); close(allDone) }()
+
+	if job.Ramp > 0 {
+		timer := time.NewTimer(time.Until(from))
+		select {
+		case <-timer.C:
+		case <-allDone:
+		case <-ctx.Done():
+		}
+		timer.Stop()
+		before, beforeErr = sample(t.rules.Device)
+	}
+	if !to.IsZero() {
+		timer := time.NewTimer(time.Until(to))
+		select {
+		case <-timer.C:
+		case <-allDone:
+		case <-ctx.Done():
+		}
+		timer.Stop()
+	} else {
+		select {
+		case <-allDone:
+		case <-ctx.Done():
+		}
+	}
+	after, afterErr := sample(t.rules.Device)
+	<-allDone
+
+	res := Result{
+		RW: string(job.RW), BS: job.BS, Depth: job.Depth, Jobs: job.Jobs,
+		Engine: lead.eng.Name(), Fixed: lead.eng.Fixed(), Cache: string(job.Cache),
+	}
+	if job.RW == RandRW {
+		mix := job.Mix
+		res.Mix = &mix
+	}
+	hist := newHistogram()
+	var end time.Time
+	var firstErr error
+	for _, in := range insts {
+		res.IOs += in.ios
+		hist.Merge(in.hist)
+		if in.end.After(end) {
+			end = in.end
+		}
+		if in.err != nil && firstErr == nil {
+			firstErr = in.err
+		}
+	}
+	if firstErr != nil {
+		return Result{}, fallbacks, firstErr
+	}
+	if end.Before(from) {
+		end = from
+	}
+	res.Seconds = end.Sub(from).Seconds()
+	res.Bytes = res.IOs * int64(job.BS)
+	res.IOPS, res.BytesPerSec = rates(res.IOs, job.BS, res.Seconds)
+	res.Lat = latencyOf(hist)
+
+	if beforeErr == nil && afterErr == nil {
+		res.CPU = cpuBetween(before, after)
+		if before.haveDisk && after.haveDisk {
+			d := after.disk.Sub(before.disk)
+			res.Disk = &Disk{ReadIOs: d.ReadIOs, WriteIOs: d.WriteIOs, ReadSectors: d.ReadSectors, WriteSectors: d.WriteSectors}
+		}
+	}
+	if cacheErr == nil {
+		if cacheAfter, err := cachestat.File(lead.file); err == nil {
+			added := int64(cachestat.Added(cacheBefore, cacheAfter))
+			res.CachePagesAdded = &added
+			if cacheAfter.Fallback != "" {
+				fallbacks = appendOnce(fallbacks, "page cache counted with mincore: "+cacheAfter.Fallback)
+			}
+		}
+	}
+	if job.Cache == Buffered {
+		// Leave the cache as we found it for the next job: write back
+		// what the job dirtied (outside the window), then drop it.
+		if job.RW.Writes() {
+			if err := lead.file.Sync(); err != nil {
+				return res, fallbacks, err
+			}
+		}
+		if err := dropCache(lead.file, t.path); err != nil {
+			return res, fallbacks, err
+		}
+	}
+	if ctx.Err() != nil {
+		return res, fallbacks, ctx.Err()
+	}
+	return res, fallbacks, nil
+}
+
+func appendOnce(list []string, s string) []string {
+	for _, v := range list {
+		if v == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// newInstance opens the target, allocates depth buffers of bs bytes from
+// one pinned region and starts an engine on them.
+func newInstance(t *target, job Job, id int, off, blocks int64, opts runOptions) (*instance, []string, error) {
+	var fallbacks []string
+	flag := os.O_RDONLY
+	if job.RW.Writes() {
+		flag = os.O_RDWR
+	}
+	var f *os.File
+	var err error
+	if job.Cache == Direct {
+		f, err = aligned.OpenFile(t.path, flag, 0)
+	} else {
+		f, err = os.OpenFile(t.path, flag, 0)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	in := &instance{id: id, job: job, file: f, regionOff: off, blocks: blocks, hist: newHistogram()}
+	if job.Cache == Buffered {
+		// What fio's fadvise_hint does: tell readahead the pattern.
+		advice := unix.FADV_SEQUENTIAL
+		if job.RW.Random() {
+			advice = unix.FADV_RANDOM
+		}
+		_ = unix.Fadvise(int(f.Fd()), off, blocks*int64(job.BS), advice) // a hint; failure changes nothing we report
+	}
+
+	stride := job.BS
+	if a := t.rules.MemAlign; a > 1 && stride%a != 0 {
+		stride += a - stride%a
+	}
+	// pin.Alloc's memory is page aligned, which satisfies any
+	// dio_mem_align; each slot starts at a multiple of stride.
+	in.region, err = pin.Alloc(stride*job.Depth, pin.Options{Policy: opts.lock, HugePages: opts.hugePages})
+	if err != nil {
+		in.close()
+		return nil, nil, err
+	}
+	if !in.region.Locked() {
+		fallbacks = append(fallbacks, "I/O buffers not locked: "+in.region.Reason())
+	}
+	if opts.hugePages {
+		if ok, why := in.region.HugePages(); !ok {
+			fallbacks = append(fallbacks, "transparent huge pages not used for the I/O buffers: "+why)
+		}
+	}
+	mem := in.region.Bytes()
+	if job.RW.Writes() {
+		fillRandom(mem)
+	}
+	in.slots = make([][]byte, job.Depth)
+	for i := range in.slots {
+		in.slots[i] = mem[i*stride : i*stride+job.BS : i*stride+job.BS]
+	}
+	eng, fb, err := engine.New(engine.Options{
+		Kind:     job.Engine,
+		Depth:    job.Depth,
+		Files:    []*os.File{f},
+		Buffers:  in.slots,
+		Fixed:    job.Fixed,
+		Vectored: job.Vectored,
+		Limits:   limitsOf(t.rules),
+	})
+	if err != nil {
+		in.close()
+		return nil, nil, fmt.Errorf("engine %s: %w", job.Engine, err)
+	}
+	in.eng = eng
+	if fb.Happened {
+		fallbacks = append(fallbacks, fmt.Sprintf("engine %s ran as %s: %s", job.Engine, eng.Name(), fb.Reason))
+	}
+	if job.Fixed && !eng.Fixed() && job.Engine != EngineSync && !fb.Happened {
+		fallbacks = append(fallbacks, fmt.Sprintf("registered buffers (--fixed) not used: the %s engine has none", eng.Name()))
+	}
+	seed := opts.seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	in.rng = rand.New(rand.NewPCG(seed, uint64(id)+1))
+	// Sequential instances start spread over the region so --jobs N does
+	// not read the same blocks N times over.
+	in.seqNext = blocks * int64(id) / int64(job.Jobs)
+	return in, fallbacks, nil
+}
+
+// limitsOf turns the target's queue limits into the sgl limits the
+// vectored sync engine splits requests by; zero fields mean unknown and
+// take sgl's defaults.
+func limitsOf(r aligned.Rules) sgl.Limits {
+	return sgl.Limits{
+		MaxSegmentSize:      r.MaxSegmentSize,
+		SegmentBoundaryMask: r.SegmentBoundaryMask,
+		MaxSegments:         r.MaxSegments,
+		MaxBytes:            r.MaxIOBytes(),
+		LogicalBlock:        r.OffsetAlign,
+	}
+}
+
+func (in *instance) close() {
+	if in.eng != nil {
+		in.eng.Close()
+		in.eng = nil
+	}
+	if in.region != nil {
+		in.region.Free()
+		in.region = nil
+	}
+	if in.file != nil {
+		in.file.Close()
+		in.file = nil
+	}
+}
+
+// next returns the offset of the next I/O.
+func (in *instance) next() int64 {
+	var b int64
+	if in.job.RW.Random() {
+		b = int64(in.rng.Uint64N(uint64(in.blocks)))
+	} else {
+		b = in.seqNext
+		in.seqNext++
+		if in.seqNext >= in.blocks {
+			in.seqNext = 0
+		}
+	}
+	return in.regionOff + b*int64(in.job.BS)
+}
+
+// run is the hot loop: keep depth I/Os in flight, count the ones that
+// complete inside the window. Nothing in it allocates, takes a lock or
+// crosses a channel per I/O (the engine may, see engine's docs); time is
+// read once per batch of completions.
+func (in *instance) run(stop *stopFlag) {
+	job := in.job
+	depth := job.Depth
+	free := make([]int, depth)
+	for i := range free {
+		free[i] = depth - 1 - i
+	}
+	offs := make([]int64, depth)
+	reqs := make([]engine.Request, depth)
+	comps := make([]engine.Completion, depth)
+	limit := job.IOs
+	submitting := true
+	inflight := 0
+	var mixRead = uint64(job.Mix)
+	for {
+		if submitting {
+			n := 0
+			for inflight+n < depth && len(free) > 0 {
+				if limit > 0 && in.ios+int64(inflight+n) >= limit {
+					break
+				}
+				slot := free[len(free)-1]
+				free = free[:len(free)-1]
+				op := engine.OpRead
+				switch job.RW {
+				case Write, RandWrite:
+					op = engine.OpWrite
+				case RandRW:
+					if in.rng.Uint64N(100) >= mixRead {
+						op = engine.OpWrite
+					}
+				}
+				off := in.next()
+				offs[slot] = off
+				reqs[n] = engine.Request{Op: op, Buf: slot, Data: in.slots[slot], Offset: off, Tag: uint64(slot)}
+				n++
+			}
+			if n > 0 {
+				if err := in.eng.Submit(reqs[:n]...); err != nil {
+					in.fail(err)
+					submitting = false
+					for i := 0; i < n; i++ {
+						free = append(free, reqs[i].Buf)
+					}
+				} else {
+					inflight += n
+				}
+			}
+		}
+		if inflight == 0 {
+			break
+		}
+		got, err := in.eng.Wait(1, comps)
+		now := time.Now()
+		if err != nil {
+			in.fail(err)
+			// The engine could not report completions; nothing more can
+			// be drained safely.
+			return
+		}
+		inWindow := !now.Before(in.windowFrom) && (in.windowTo.IsZero() || now.Before(in.windowTo))
+		for i := 0; i < got; i++ {
+			c := &comps[i]
+			slot := int(c.Tag)
+			inflight--
+			free = append(free, slot)
+			if c.Err != nil {
+				in.fail(fmt.Errorf("%s at offset %d: %w", job.RW, offs[slot], c.Err))
+				submitting = false
+				continue
+			}
+			if c.N != job.BS {
+				in.fail(fmt.Errorf("%s at offset %d: short transfer of %d of %d bytes", job.RW, offs[slot], c.N, job.BS))
+				submitting = false
+				continue
+			}
+			if inWindow && submitting && (limit == 0 || in.ios < limit) {
+				in.ios++
+				record(in.hist, c.Latency)
+				in.end = now
+			}
+		}
+		if !submitting {
+			continue
+		}
+		switch {
+		case stop.Load():
+			submitting = false
+			if now.After(in.windowFrom) {
+				in.end = now
+			}
+		case !in.windowTo.IsZero() && !now.Before(in.windowTo):
+			submitting = false
+			in.end = in.windowTo
+		case limit > 0 && in.ios >= limit:
+			submitting = false
+		}
+	}
+}
+
+func (in *instance) fail(err error) {
+	if in.err == nil {
+		in.err = err
+	}
+}
+
+// snapshot is the system-wide state at one edge of the window.
+type snapshot struct {
+	ru       unix.Rusage
+	cpu      cpustat.Times
+	haveCPU  bool
+	disk     diskstats.Stat
+	haveDisk bool
+}
+
+func sample(device string) (snapshot, error) {
+	var s snapshot
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &s.ru); err != nil {
+		return s, os.NewSyscallError("getrusage", err)
+	}
+	if t, err := cpustat.Read(); err == nil {
+		s.cpu, s.haveCPU = t, true
+	}
+	if device != "" {
+		if d, err := diskstats.Read(device); err == nil {
+			s.disk, s.haveDisk = d, true
+		}
+	}
+	return s, nil
+}
+
+func cpuBetween(a, b snapshot) CPU {
+	tv := func(t unix.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	c := CPU{
+		UsrSec: tv(b.ru.Utime) - tv(a.ru.Utime),
+		SysSec: tv(b.ru.Stime) - tv(a.ru.Stime),
+	}
+	if a.haveCPU && b.haveCPU {
+		s := cpustat.Between(a.cpu, b.cpu)
+		c.SystemUsrPct, c.SystemSysPct, c.SystemIOWaitPct, c.SystemBusyPct = 100*s.User, 100*s.System, 100*s.IOWait, 100*s.Busy
+	}
+	return c
+}
+
+// dropCache writes nothing back; it asks the kernel to drop the clean
+// cached pages of f (posix_fadvise(2) POSIX_FADV_DONTNEED, which
+// mm/fadvise.c implements by invalidating the mapping's clean pages).
+func dropCache(f *os.File, path string) error {
+	if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
+		return &os.PathError{Op: "posix_fadvise", Path: path, Err: err}
+	}
+	return nil
+}
