@@ -1,0 +1,146 @@
+package xfer
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/rawio/rawio/internal/size"
+	"github.com/rawio/rawio/pin"
+	"github.com/spf13/pflag"
+)
+
+// Defaults chosen by measurement on the development machine; see the
+// "Defaults" section of docs/rawcp.1.md for the commands and figures.
+const (
+	DefaultBlockSize = 8 << 20
+	DefaultDepth     = 4
+)
+
+// Engines accepted in Options.Engine.
+var engineKinds = []string{"auto", "uring", "sync"}
+
+// Options describe one copy. The zero value plus Src and Dst is a valid
+// copy with the defaults (use Count = -1, or NewOptions, to copy to the end).
+type Options struct {
+	// Src and Dst are paths; "-" means Stdin or Stdout.
+	Src, Dst string
+	// Stdin and Stdout stand for "-" (os.Stdin and os.Stdout when nil).
+	Stdin, Stdout *os.File
+
+	BlockSize int64  // bytes per I/O and per ring buffer; 0 = DefaultBlockSize
+	Depth     int    // ring buffers, and I/Os in flight; 0 = DefaultDepth
+	Engine    string // "auto" (default), "uring" or "sync"
+	Lock      pin.Policy
+
+	NoFsync       bool // do not fdatasync the destination at the end
+	NoTruncate    bool // do not truncate a regular-file destination to the copied length
+	AllowBuffered bool // proceed through the page cache where O_DIRECT is not supported
+
+	Skip  int64 // bytes of Src to skip (aligned to its rules when O_DIRECT)
+	Seek  int64 // offset in Dst to start writing at (aligned to its rules)
+	Count int64 // bytes to copy; < 0 = to the end of Src
+
+	// Progress, when set, is called from the copying goroutine about
+	// every ProgressInterval (default 200 ms) and once at the end. It must
+	// return quickly: the pipeline waits for it.
+	Progress         func(Progress)
+	ProgressInterval time.Duration
+}
+
+// NewOptions returns options with the defaults and Count = -1.
+func NewOptions() Options {
+	return Options{BlockSize: DefaultBlockSize, Depth: DefaultDepth, Engine: "auto", Count: -1}
+}
+
+// AddFlags registers the copy flags (--bs, --depth, --engine, --lock,
+// --no-fsync, --no-truncate, --allow-buffered, --skip, --seek, --count)
+// on fs, bound to o's fields. Sizes accept the suffixes of internal/size.
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	fs.Var(&sizeValue{p: &o.BlockSize}, "bs", "bytes per I/O and per buffer (K, M, G… suffixes)")
+	fs.IntVar(&o.Depth, "depth", o.Depth, "buffers in the ring, and I/Os in flight")
+	fs.StringVar(&o.Engine, "engine", o.Engine, "I/O engine: auto, uring or sync")
+	fs.Var(&o.Lock, "lock", "lock the buffers in RAM: try, require or off")
+	fs.BoolVar(&o.NoFsync, "no-fsync", o.NoFsync, "do not fdatasync the destination at the end")
+	fs.BoolVar(&o.NoTruncate, "no-truncate", o.NoTruncate, "do not truncate a regular-file destination to the copied length")
+	fs.BoolVar(&o.AllowBuffered, "allow-buffered", o.AllowBuffered, "copy through the page cache where O_DIRECT is not supported")
+	fs.Var(&sizeValue{p: &o.Skip}, "skip", "bytes of SRC to skip")
+	fs.Var(&sizeValue{p: &o.Seek}, "seek", "offset in DST to start writing at")
+	fs.Var(&sizeValue{p: &o.Count, all: true}, "count", "bytes to copy (default: to the end of SRC)")
+}
+
+// normalize fills defaults and rejects values that cannot work whatever
+// the files are, as *UsageError.
+func (o *Options) normalize() error {
+	if o.BlockSize == 0 {
+		o.BlockSize = DefaultBlockSize
+	}
+	if o.Depth == 0 {
+		o.Depth = DefaultDepth
+	}
+	if o.Engine == "" {
+		o.Engine = "auto"
+	}
+	if o.ProgressInterval <= 0 {
+		o.ProgressInterval = 200 * time.Millisecond
+	}
+	if o.Src == "" || o.Dst == "" {
+		return &UsageError{"SRC and DST are required"}
+	}
+	if o.Src == "-" && o.Dst == "-" {
+		return &UsageError{"SRC and DST cannot both be \"-\": nothing would use O_DIRECT (use cat)"}
+	}
+	if o.BlockSize < 0 || o.BlockSize > 1<<30 {
+		return &UsageError{fmt.Sprintf("--bs %d is out of range (1 B to 1 GiB)", o.BlockSize)}
+	}
+	if o.Depth < 1 || o.Depth > 1024 {
+		return &UsageError{fmt.Sprintf("--depth %d is out of range (1 to 1024)", o.Depth)}
+	}
+	if o.BlockSize*int64(o.Depth) > math.MaxInt32*2 { // 4 GiB of buffers is a typo, not a plan
+		return &UsageError{fmt.Sprintf("--bs × --depth is %s, more than 4 GiB of buffers", pin.FormatBytes(uint64(o.BlockSize)*uint64(o.Depth)))}
+	}
+	ok := false
+	for _, k := range engineKinds {
+		ok = ok || o.Engine == k
+	}
+	if !ok {
+		return &UsageError{fmt.Sprintf("unknown --engine %q (want auto, uring or sync)", o.Engine)}
+	}
+	if _, err := pin.ParsePolicy(o.Lock.String()); err != nil {
+		return &UsageError{err.Error()}
+	}
+	if o.Skip < 0 || o.Seek < 0 {
+		return &UsageError{"--skip and --seek must not be negative"}
+	}
+	if o.Dst == "-" && o.Seek > 0 {
+		return &UsageError{"--seek needs a seekable DST, not stdout"}
+	}
+	return nil
+}
+
+// sizeValue is a pflag.Value for byte counts parsed by internal/size.
+// With all set, an unset value is negative and means "to the end".
+type sizeValue struct {
+	p   *int64
+	all bool
+}
+
+func (v *sizeValue) String() string {
+	if v.p == nil || (v.all && *v.p < 0) {
+		return ""
+	}
+	return strconv.FormatInt(*v.p, 10)
+}
+
+func (v *sizeValue) Set(s string) error {
+	n, err := size.Parse(s)
+	if err != nil {
+		return err
+	}
+	*v.p = n
+	return nil
+}
+
+func (v *sizeValue) Type() string { return "size" }
