@@ -30,12 +30,14 @@ func NewBuffer(size int, r Rules, opts pin.Options) (*pin.Region, error) {
 		return nil, fmt.Errorf("memory alignment %d of %s exceeds the page size %d: %w", r.MemAlign, r.Path, page, ErrBadAlignment)
 	}
 	align := LCM(LCM(page, r.OffsetAlign), LCM(r.ReadOffsetAlign, r.MemAlign))
-	n, err := RoundUp(int64(size), int64(align))
-	if err != nil {
-		return nil, fmt.Errorf("buffer of %d bytes for %s: %w", size, r.Path, err)
+	if !isPow2(int64(align)) { // LCM is 0 when it overflows
+		return nil, fmt.Errorf("buffer for %s: offset alignment %d, read offset alignment %d and memory alignment %d: %w",
+			r.Path, r.OffsetAlign, r.ReadOffsetAlign, r.MemAlign, ErrBadAlignment)
 	}
-	if n > math.MaxInt {
-		return nil, fmt.Errorf("buffer of %d bytes for %s: %w", size, r.Path, ErrOverflow)
+	// Wrapped once here: RoundUp's own error would repeat the numbers.
+	n, err := RoundUp(int64(size), int64(align))
+	if err != nil || n > math.MaxInt {
+		return nil, fmt.Errorf("buffer of %d bytes rounded up to a multiple of %d for %s: %w", size, align, r.Path, ErrOverflow)
 	}
 	return pin.Alloc(int(n), opts)
 }

@@ -4,12 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"unsafe"
 )
 
-// loopRules are what Discover reports for a 512-byte loop device on 6.18.
+// loopRules are modelled on what Discover reports for a 512-byte loop
+// device on 6.18, but with the 4-byte memory alignment of a device whose
+// dma_alignment is 3 (the loop device itself reports 512), so that an
+// address 2 bytes off breaks the rule and one 4 bytes off does not.
 var loopRules = Rules{
 	Path: "/dev/loop0", Kind: KindBlock, Size: 4 << 20,
 	LogicalBlock: 512, PhysicalBlock: 512, MemAlign: 4, OffsetAlign: 512, ReadOffsetAlign: 512,
@@ -90,6 +95,8 @@ func TestCheck(t *testing.T) {
 		{"zero rules check nothing", Rules{}, 3, 5, buf[1:], true, "", ""},
 		{"negative offset", loopRules, -512, 512, buf, false, "offset -512 is negative: invalid argument", ""},
 		{"negative length", loopRules, 0, -1, buf, false, "length -1 is negative: invalid argument", ""},
+		{"misaligned offset before negative length", loopRules, 100, -1, buf, false,
+			"offset 100 is not a multiple of 512, the logical block size of /dev/loop0", "offset"},
 		{"huge offset", loopRules, math.MaxInt64, 512, buf, false,
 			"offset 9223372036854775807 is not a multiple of 512, the logical block size of /dev/loop0", "offset"},
 	}
@@ -161,4 +168,61 @@ func TestKindString(t *testing.T) {
 			t.Errorf("Kind(%d).String() = %q, want %q", int(tt.k), got, tt.want)
 		}
 	}
+}
+
+func TestDiscoverFileNil(t *testing.T) {
+	r, err := DiscoverFile(nil)
+	if !errors.Is(err, os.ErrInvalid) {
+		t.Fatalf("DiscoverFile(nil) = %+v, %v; want os.ErrInvalid", r, err)
+	}
+}
+
+// checkBuf is the memory FuzzCheck takes buffer addresses from (Check only
+// looks at addresses).
+var checkBuf = make([]byte, 3*4096)
+
+// FuzzCheck: for any offset, length, buffer address and power-of-two rules,
+// Check fails exactly when one of the three is misaligned or negative,
+// names the first broken one (offset, then length, then address), and
+// unwraps to EINVAL.
+func FuzzCheck(f *testing.F) {
+	f.Add(int64(100), 512, uint8(9), uint8(9), uint8(9), uint16(0), false)
+	f.Add(int64(4096), 100, uint8(12), uint8(9), uint8(2), uint16(2), true)
+	f.Add(int64(-1), -1, uint8(0), uint8(0), uint8(0), uint16(1), true)
+	f.Fuzz(func(t *testing.T, off int64, length int, offShift, readShift, memShift uint8, boff uint16, write bool) {
+		r := Rules{Path: "/x", OffsetAlign: 1 << (offShift % 21), ReadOffsetAlign: 1 << (readShift % 21), MemAlign: 1 << (memShift % 13)}
+		base := (4096 - int(uintptr(unsafe.Pointer(&checkBuf[0]))%4096)) % 4096
+		buf := checkBuf[base+int(boff)%4096:]
+		addr := uintptr(unsafe.Pointer(&buf[0]))
+		align := r.OffsetAlign
+		if !write {
+			align = r.ReadOffsetAlign
+		}
+		var want string
+		switch {
+		case off < 0 || off%int64(align) != 0:
+			want = "offset"
+		case length < 0 || length%align != 0:
+			want = "length"
+		case addr%uintptr(r.MemAlign) != 0:
+			want = "buffer address"
+		}
+		err := r.Check(off, length, buf, write)
+		if (err == nil) != (want == "") {
+			t.Fatalf("Check(%d, %d, %#x, %v) with %+v = %v; want a %q error", off, length, addr, write, r, err, want)
+		}
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, syscall.EINVAL) {
+			t.Fatalf("Check error %v does not unwrap to EINVAL", err)
+		}
+		var ae *AlignError
+		if errors.As(err, &ae) && ae.What != want {
+			t.Fatalf("Check(%d, %d, %#x, %v) named %q, want %q: %v", off, length, addr, write, ae.What, want, err)
+		}
+		if !strings.HasPrefix(err.Error(), want+" ") {
+			t.Fatalf("Check error %q does not start with %q", err, want)
+		}
+	})
 }

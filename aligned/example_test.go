@@ -74,19 +74,6 @@ func ExampleRules_Check() {
 	// offset must be a multiple of 512
 }
 
-func ExampleOpenFile() {
-	f, err := aligned.OpenFile("/proc/self/status", os.O_RDONLY, 0)
-	if errors.Is(err, aligned.ErrNoDirectIO) {
-		// Fall back to buffered I/O, and say so.
-		fmt.Println(err)
-		return
-	}
-	if err != nil {
-		log.Fatal(err)
-	}
-	f.Close()
-}
-
 func ExampleRoundUp() {
 	fmt.Println(aligned.RoundUp(1000, 512))
 	fmt.Println(aligned.RoundUp(4096, 4096))

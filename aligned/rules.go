@@ -87,7 +87,13 @@ func Discover(path string) (Rules, error) { return discover(path) }
 
 // DiscoverFile is Discover for an open file; it uses the descriptor itself
 // (statx AT_EMPTY_PATH, ioctls) and does not change its flags or offset.
-func DiscoverFile(f *os.File) (Rules, error) { return discoverFile(f) }
+// A nil f gives os.ErrInvalid, as os.File's methods do.
+func DiscoverFile(f *os.File) (Rules, error) {
+	if f == nil {
+		return Rules{}, os.ErrInvalid
+	}
+	return discoverFile(f)
+}
 
 // OpenFile opens path like os.OpenFile with O_DIRECT added, through
 // github.com/ncw/directio.OpenFile. When the file system or device refuses
@@ -128,18 +134,20 @@ func (r Rules) MaxIOBytes() int {
 // A negative offset or length is EINVAL too. Check does not look at
 // DirectIO or Size: a request past the end is the kernel's business.
 func (r Rules) Check(off int64, length int, buf []byte, write bool) error {
-	if off < 0 {
-		return fmt.Errorf("offset %d is negative: %w", off, syscall.EINVAL)
-	}
-	if length < 0 {
-		return fmt.Errorf("length %d is negative: %w", length, syscall.EINVAL)
-	}
 	field, align := "OffsetAlign", r.OffsetAlign
 	if !write && r.ReadOffsetAlign > 0 && r.ReadOffsetAlign != r.OffsetAlign {
 		field, align = "ReadOffsetAlign", r.ReadOffsetAlign
 	}
+	// Offset, then length, then address: each with its sign first, so the
+	// error always names the first of the three that is wrong.
+	if off < 0 {
+		return fmt.Errorf("offset %d is negative: %w", off, syscall.EINVAL)
+	}
 	if align > 1 && !IsAligned(off, int64(align)) {
 		return &AlignError{What: "offset", Value: uint64(off), Align: align, Rule: r.rule(field), Path: r.Path}
+	}
+	if length < 0 {
+		return fmt.Errorf("length %d is negative: %w", length, syscall.EINVAL)
 	}
 	if align > 1 && !IsAligned(int64(length), int64(align)) {
 		return &AlignError{What: "length", Value: uint64(length), Align: align, Rule: r.rule(field), Path: r.Path}

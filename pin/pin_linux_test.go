@@ -138,11 +138,19 @@ func TestAllocLockedVmLck(t *testing.T) {
 	if got := vmLck(t); got != before+uint64(want) {
 		t.Fatalf("VmLck = %d after Alloc, want %d + %d", got, before, want)
 	}
+	addr := addrOf(r.Bytes())
 	if err := r.Free(); err != nil {
 		t.Fatal(err)
 	}
 	if got := vmLck(t); got != before {
 		t.Fatalf("VmLck = %d after Free, want %d", got, before)
+	}
+	// Free unmapped it too: mincore(2) says ENOMEM for a range that is
+	// not mapped.
+	vec := make([]byte, want/page)
+	_, _, e := unix.Syscall(unix.SYS_MINCORE, addr, uintptr(want), uintptr(unsafe.Pointer(&vec[0])))
+	if e != unix.ENOMEM {
+		t.Fatalf("mincore after Free = %v, want ENOMEM (still mapped)", e)
 	}
 }
 
@@ -561,6 +569,12 @@ func childLimit8M(t *testing.T, soft, hard uint64) {
 	}
 	if r.Locked() || r.Reason() != want64 || !strings.Contains(r.Reason(), "RLIMIT_MEMLOCK is 8 MiB") {
 		t.Fatalf("best effort: Locked %v, Reason %q", r.Locked(), r.Reason())
+	}
+	if got := vmLck(t); got != base {
+		t.Fatalf("VmLck = %d with an unlocked best-effort region, want %d", got, base)
+	}
+	if m := vmaOf(t, addrOf(r.Bytes())); m.flags["lo"] || !m.flags["dc"] {
+		t.Fatalf("best-effort region VmFlags %v: want dc (MADV_DONTFORK) and no lo (locked)", m.flags)
 	}
 	r.Bytes()[64<<20-1] = 1
 	if err := r.Free(); err != nil {

@@ -74,16 +74,22 @@ func Alloc(size int, opts Options) (*Region, error) {
 
 // Bytes returns the whole mapping, page aligned, with cap equal to len.
 // The caller may read and write it and hand it to the kernel until Free;
-// it returns nil after Free.
+// it returns nil after Free (and for a nil *Region).
 func (r *Region) Bytes() []byte {
+	if r == nil {
+		return nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.mem[:len(r.mem):len(r.mem)]
 }
 
 // Len returns the length of the mapping (the size asked for rounded up to
-// the page size), or 0 after Free.
+// the page size), or 0 after Free (and for a nil *Region).
 func (r *Region) Len() int {
+	if r == nil {
+		return 0
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.mem)
@@ -91,14 +97,21 @@ func (r *Region) Len() int {
 
 // Locked reports whether the region is locked in RAM with mlock.
 func (r *Region) Locked() bool {
+	if r == nil {
+		return false
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.locked
 }
 
 // Reason returns "" for a locked region; otherwise why it is not locked:
-// "locking off", the *LockError text for LockTry, or "region freed".
+// "locking off", the *LockError text for LockTry, "region freed", or
+// "no region" for a nil *Region.
 func (r *Region) Reason() string {
+	if r == nil {
+		return "no region"
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.reason
@@ -111,6 +124,9 @@ func (r *Region) Reason() string {
 // /proc/self/smaps says). When it did not take effect, reason says why;
 // both are zero when huge pages were not asked for.
 func (r *Region) HugePages() (advised bool, reason string) {
+	if r == nil {
+		return false, ""
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.huge, r.hugeReason

@@ -64,3 +64,20 @@ func TestFreeNil(t *testing.T) {
 		t.Fatalf("Free of nil region = %v, want ErrNotRegion", err)
 	}
 }
+
+// TestNilRegion: every method of a nil *Region answers, none panics.
+func TestNilRegion(t *testing.T) {
+	var r *Region
+	if b := r.Bytes(); b != nil {
+		t.Errorf("Bytes() = %d bytes", len(b))
+	}
+	if r.Len() != 0 || r.Locked() || r.Reason() != "no region" {
+		t.Errorf("Len %d Locked %v Reason %q", r.Len(), r.Locked(), r.Reason())
+	}
+	if adv, why := r.HugePages(); adv || why != "" {
+		t.Errorf("HugePages() = %v, %q", adv, why)
+	}
+	if err := r.Free(); !errors.Is(err, ErrNotRegion) {
+		t.Errorf("Free() = %v, want ErrNotRegion", err)
+	}
+}

@@ -10,7 +10,10 @@
 //     last holds the remainder. A range that wraps the address space is
 //     EINVAL; one that needs more entries than the list holds is ENOMEM and
 //     maps nothing (all or nothing, as the kernel settled after st.c's 2005
-//     partial-pin bug). The page size comes from os.Getpagesize.
+//     partial-pin bug). A list of more than 1<<24 entries (64 GiB of 4 KiB
+//     pages) is ENOMEM too, as a failed allocation of the page array would
+//     be in the kernel; Split maps larger buffers in pieces. The page size
+//     comes from os.Getpagesize.
 //   - Merge joins virtually contiguous entries into Segments no longer than
 //     the device's maximum segment size and not crossing its segment
 //     boundary (block/blk-merge.c).
@@ -54,7 +57,8 @@
 // # Ownership, errors, concurrency, platforms
 //
 // Entries and Segments hold addresses, not references; a Request from
-// Split keeps its buffer reachable, and its iovecs are slices of it. The
+// Split keeps its buffer reachable, and its iovecs are slices of it (a
+// hand-built Request whose segments cannot be memory gives no iovecs). The
 // caller keeps the memory valid and unchanged in place for as long as it
 // uses them. Validation errors read as one sentence and unwrap to the
 // errno the kernel would give (errors.Is(err, unix.EINVAL), unix.ENOMEM);

@@ -42,6 +42,40 @@ func ExampleSplit() {
 	// length 5000 is not a multiple of the logical block size 4096 true
 }
 
+// Iovecs hands a request to preadv. A buffer 0x200 bytes into a 4 KiB
+// window, two windows long, on a device whose segments may not cross a
+// 4 KiB boundary, is st.c's case: 3584 + 4096 + 512 bytes.
+func ExampleRequest_Iovecs() {
+	mem, err := unix.Mmap(-1, 0, 3*4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer unix.Munmap(mem)
+	buf := mem[0x200 : 0x200+8192]
+
+	reqs, err := sgl.Split(buf, 0, sgl.Limits{SegmentBoundaryMask: 4096 - 1, LogicalBlock: 512})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	f, err := os.Open("/dev/zero")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer f.Close()
+	for _, r := range reqs {
+		iov := r.Iovecs()
+		for _, v := range iov {
+			fmt.Print(len(v), " ")
+		}
+		n, err := unix.Preadv(int(f.Fd()), iov, r.Offset)
+		fmt.Println("->", n, err)
+	}
+	// Output: 3584 4096 512 -> 8192 <nil>
+}
+
 // ReadAt reads a file through preadv, one system call per request.
 func ExampleReadAt() {
 	dir, err := os.MkdirTemp("", "sgl-example")

@@ -1,8 +1,10 @@
 package sgl_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"syscall"
 
 	"github.com/rawio/rawio/sgl"
 )
@@ -29,14 +31,21 @@ func ExampleMap() {
 		}
 	}
 
-	// A list with room for only two entries takes nothing.
-	_, err = sgl.Map(addr, 2*page, 2)
-	fmt.Println(err != nil, entries != nil)
+	// A list with room for only two entries takes nothing: all or nothing.
+	none, err := sgl.Map(addr, 2*page, 2)
+	fmt.Println(none == nil, errors.Is(err, syscall.ENOMEM))
+	// A range that wraps the address space is invalid.
+	_, err = sgl.Map(^uintptr(0)-100, 200, 16)
+	fmt.Println(errors.Is(err, syscall.EINVAL))
+	// A zero count maps nothing.
+	fmt.Println(sgl.Map(addr, 0, 16))
 	// Output:
 	// entry 0: offset 0x200, page size - 0x200 bytes
 	// entry 1: offset 0x0, a whole page
 	// entry 2: offset 0x0, 0x200 bytes
 	// true true
+	// true
+	// [] <nil>
 }
 
 // Merge joins the virtually contiguous page entries into as few segments

@@ -11,6 +11,15 @@ import (
 // ppc64 kernels.
 var pageSize = os.Getpagesize()
 
+// maxEntries is the longest list Map builds: 1<<24 entries (384 MiB of
+// Entry values, describing 64 GiB of 4 KiB pages). st.c allocates its page
+// array with kmalloc and fails with ENOMEM when it cannot; Go has no such
+// failure to report (an allocation too large panics or kills the process),
+// so Map refuses a longer list up front, whatever capacity it is given.
+// Split maps a larger buffer in pieces of this many pages. A variable so
+// tests can make it small.
+var maxEntries = 1 << 24
+
 // Entry is one element of a scatter-gather list: the part of a buffer that
 // lies in one virtual memory page. It mirrors a struct scatterlist entry as
 // drivers/scsi/st.c fills it from the pages sgl_map_user_pages pinned.
@@ -36,7 +45,10 @@ type Entry struct {
 // which includes a range ending exactly at the top) fails with an error
 // wrapping EINVAL, as does a negative count or capacity; the kernel checks
 // the wrap first and the capacity second, and so does Map. A zero count
-// maps nothing and returns nil, nil whatever the capacity.
+// maps nothing and returns nil, nil whatever the capacity. A list of more
+// than 1<<24 entries (64 GiB of 4 KiB pages) is refused with ENOMEM even
+// when capacity allows it, as the kernel's allocation of the page array
+// would fail, instead of exhausting memory.
 //
 // Map only computes addresses; it neither reads nor pins the memory.
 func Map(addr uintptr, count int, capacity int) ([]Entry, error) {
@@ -62,6 +74,10 @@ func Map(addr uintptr, count int, capacity int) ([]Entry, error) {
 	if n > uintptr(capacity) {
 		return nil, errnof(syscall.ENOMEM, "%d bytes at %#x span %d pages, more than the list's %d entries",
 			count, addr, n, capacity)
+	}
+	if n > uintptr(maxEntries) {
+		return nil, errnof(syscall.ENOMEM, "%d bytes at %#x span %d pages, more than the %d entries Map builds in one list",
+			count, addr, n, maxEntries)
 	}
 	entries := make([]Entry, n)
 	a, left := addr, count

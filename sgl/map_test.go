@@ -3,6 +3,7 @@ package sgl
 import (
 	"errors"
 	"math"
+	"strconv"
 	"syscall"
 	"testing"
 )
@@ -185,5 +186,45 @@ func TestLimitsNormalized(t *testing.T) {
 	big := Limits{MaxSegments: 1 << 20, MaxBytes: math.MaxInt}.normalized()
 	if big.MaxSegments != iovMax || big.MaxBytes != maxRWCount {
 		t.Errorf("caps not applied: %+v (IOV_MAX %d, MAX_RW_COUNT %d)", big, iovMax, maxRWCount)
+	}
+}
+
+// TestMapHugeCounts: counts and capacities far beyond any real list are
+// refused with ENOMEM, at once and without allocating, never a panic.
+func TestMapHugeCounts(t *testing.T) {
+	ps := pageSize
+	tests := []struct {
+		name     string
+		addr     uintptr
+		count    int
+		capacity int
+		only64   bool // a 32-bit address space has fewer pages than a list may hold
+	}{
+		{"max int, max capacity", 0, math.MaxInt, math.MaxInt, true},
+		{"max int at a page offset", uintptr(ps) + 0x200, math.MaxInt - ps, math.MaxInt, true},
+		{"one page more than a list may hold", 0, (maxEntries + 1) * ps, math.MaxInt, true},
+		{"max int, small capacity", uintptr(ps), math.MaxInt - ps, 16, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.only64 && strconv.IntSize < 64 {
+				t.Skip("skipping: a 32-bit address space spans fewer pages than the longest list")
+			}
+			got, err := Map(tt.addr, tt.count, tt.capacity)
+			if !errors.Is(err, syscall.ENOMEM) || got != nil {
+				t.Fatalf("Map(%#x, %d, %d) = %d entries, %v; want nil, ENOMEM", tt.addr, tt.count, tt.capacity, len(got), err)
+			}
+			t.Log(err)
+		})
+	}
+	// The largest list Map builds is still built, when the test makes it
+	// small.
+	defer func(n int) { maxEntries = n }(maxEntries)
+	maxEntries = 3
+	if got, err := Map(uintptr(ps)+0x200, 2*ps, math.MaxInt); err != nil || len(got) != 3 {
+		t.Fatalf("Map at the limit = %d entries, %v; want 3", len(got), err)
+	}
+	if got, err := Map(uintptr(ps)+0x200, 3*ps, math.MaxInt); !errors.Is(err, syscall.ENOMEM) || got != nil {
+		t.Fatalf("Map past the limit = %d entries, %v; want nil, ENOMEM", len(got), err)
 	}
 }

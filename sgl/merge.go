@@ -105,13 +105,14 @@ func maxSegmentLen(l Limits, addr uintptr) int {
 // order. Merge looks at virtual addresses only; the kernel merges by
 // physical address after it has pinned the pages, which PhysRuns shows.
 func Merge(entries []Entry, lim Limits) []Segment {
-	return merge(entries, lim.normalized())
+	return merge(nil, entries, lim.normalized())
 }
 
-// merge is Merge with lim already normalized (normalizing twice is not the
-// identity: a mask reduced to 0 would become the default again).
-func merge(entries []Entry, lim Limits) []Segment {
-	var segs []Segment
+// merge appends entries to segs by the rules of Merge, joining the first
+// entry to the last segment where they allow, so a long list can be merged
+// piece by piece. lim must be normalized already (normalizing twice is not
+// the identity: a mask reduced to 0 would become the default again).
+func merge(segs []Segment, entries []Entry, lim Limits) []Segment {
 	for _, e := range entries {
 		addr, left := e.Addr, e.Len
 		for left > 0 {

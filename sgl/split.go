@@ -67,12 +67,10 @@ func Split(b []byte, off int64, lim Limits) ([]Request, error) {
 	if len(b) == 0 {
 		return nil, nil
 	}
-	addr := addrOf(b)
-	entries, err := Map(addr, len(b), pagesSpanned(addr, len(b)))
+	segs, err := mapMerge(b, lim)
 	if err != nil {
-		return nil, err // cannot happen for a Go slice; kept for safety
+		return nil, err
 	}
-	segs := merge(entries, lim)
 
 	var reqs []Request
 	pos := cursor{segs: segs}
@@ -113,6 +111,33 @@ func Split(b []byte, off int64, lim Limits) ([]Request, error) {
 	return reqs, nil
 }
 
+// mapMerge maps b with Map and merges the entries with merge, at most
+// maxEntries pages at a time, so that a buffer of any length can be split
+// without building one list longer than Map allows. The segments are the
+// same as Merge(Map(all of b)) would give: merge joins each piece to the
+// segments before it.
+func mapMerge(b []byte, lim Limits) ([]Segment, error) {
+	var segs []Segment
+	ps := uintptr(pageSize)
+	addr, left := addrOf(b), len(b)
+	for left > 0 {
+		// Up to maxEntries pages: to the end of the page maxEntries-1
+		// pages after the one addr is in.
+		n := left
+		if pagesSpanned(addr, left) > maxEntries {
+			n = int((addr/ps+uintptr(maxEntries))*ps - addr)
+		}
+		entries, err := Map(addr, n, maxEntries)
+		if err != nil {
+			return nil, err // cannot happen for a Go slice; kept for safety
+		}
+		segs = merge(segs, entries, lim)
+		addr += uintptr(n)
+		left -= n
+	}
+	return segs, nil
+}
+
 // cursor is a position within a list of segments.
 type cursor struct {
 	segs []Segment
@@ -138,7 +163,9 @@ func (c *cursor) advance(n int) {
 // unix.Pwritev. For a request made by Split they are sub-slices of the
 // buffer passed to Split. For a request built by hand, each segment's
 // memory is taken at its word: it must be valid, and should be memory from
-// mmap (package pin), not the Go heap.
+// mmap (package pin), not the Go heap. If a hand-built segment cannot be
+// memory at all (a non-empty segment at address 0, or one that wraps the
+// address space), Iovecs returns nil rather than a partial list.
 func (r Request) Iovecs() [][]byte {
 	iov := make([][]byte, 0, len(r.Segments))
 	var base uintptr
@@ -154,6 +181,9 @@ func (r Request) Iovecs() [][]byte {
 			o := int(s.Addr - base)
 			iov = append(iov, r.buf[o:o+s.Len:o+s.Len])
 			continue
+		}
+		if uintptr(s.Len) > -s.Addr { // address 0, or past the top of the address space
+			return nil
 		}
 		iov = append(iov, bytesAt(s.Addr, s.Len))
 	}

@@ -148,3 +148,81 @@ func TestIovecs(t *testing.T) {
 		t.Errorf("hand-built iovecs wrong: %d iovecs", len(iov))
 	}
 }
+
+// TestSplitInPieces: a buffer spanning more pages than one Map list holds
+// is mapped piece by piece, and the requests are the same as in one piece.
+func TestSplitInPieces(t *testing.T) {
+	lims := []Limits{
+		{},
+		{MaxSegmentSize: 3 * pageSize, SegmentBoundaryMask: 0xFFFF, MaxSegments: 3, MaxBytes: 32 << 10},
+		{MaxSegments: 1, SegmentBoundaryMask: uint64(pageSize - 1)},
+	}
+	for _, pageOff := range []int{0, 0x200} {
+		b := atPageOffset(64*pageSize, pageOff)
+		for i, lim := range lims {
+			want, err := Split(b, 0, lim)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range []int{1, 2, 3, 7} {
+				func() {
+					defer func(old int) { maxEntries = old }(maxEntries)
+					maxEntries = n
+					got, err := Split(b, 0, lim)
+					if err != nil {
+						t.Fatalf("page offset %#x, limits %d, %d pages a piece: %v", pageOff, i, n, err)
+					}
+					if !sameRequests(got, want) {
+						t.Errorf("page offset %#x, limits %d, %d pages a piece: %d requests differ from the %d of one piece",
+							pageOff, i, n, len(got), len(want))
+					}
+				}()
+			}
+		}
+	}
+}
+
+func sameRequests(a, b []Request) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Offset != b[i].Offset || a[i].Len != b[i].Len || len(a[i].Segments) != len(b[i].Segments) {
+			return false
+		}
+		for j := range a[i].Segments {
+			if a[i].Segments[j] != b[i].Segments[j] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// TestIovecsInvalidSegments: a hand-built segment that cannot be memory
+// gives no iovecs, not a panic.
+func TestIovecsInvalidSegments(t *testing.T) {
+	b := atPageOffset(pageSize, 0)
+	ok := Segment{Addr: addrOf(b), Len: 10}
+	tests := []struct {
+		name string
+		segs []Segment
+	}{
+		{"address zero", []Segment{{Addr: 0, Len: 5}}},
+		{"wraps the address space", []Segment{{Addr: ^uintptr(0) - 2, Len: 5}}},
+		{"valid, then address zero", []Segment{ok, {Addr: 0, Len: 1}}},
+		{"valid, then past the top", []Segment{ok, {Addr: ^uintptr(0), Len: 2}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if iov := (Request{Segments: tt.segs}).Iovecs(); iov != nil {
+				t.Fatalf("Iovecs = %d iovecs, want nil", len(iov))
+			}
+		})
+	}
+	// Empty and zero-length segments are dropped, valid ones kept.
+	iov := Request{Segments: []Segment{{Addr: 0, Len: 0}, {Addr: 1, Len: -1}, ok}}.Iovecs()
+	if len(iov) != 1 || unsafe.SliceData(iov[0]) != &b[0] || len(iov[0]) != 10 {
+		t.Fatalf("Iovecs = %d iovecs, want the one valid segment", len(iov))
+	}
+}
