@@ -48,9 +48,12 @@ type Config struct {
 // and the fallbacks taken. Nothing is written before every check has
 // passed: a missing target, a kind that cannot be benchmarked, writing
 // without AllowWrite (ErrWriteNotAllowed), a mounted or held device
-// (ErrMounted), a region outside the target, and a bs, offset or size that
+// (ErrMounted), a region outside the target, a bs, offset or size that
 // breaks the target's direct I/O alignment (*aligned.AlignError naming the
-// rule).
+// rule), I/O buffers larger than half the available memory (ErrNoMemory),
+// and io_uring unavailable to a job that asks for "uring" by name (an
+// error wrapping engine.ErrUringUnavailable; "auto" falls back to sync
+// and records it in Document.Fallbacks).
 //
 // When ctx is cancelled, the job in progress stops submitting, waits for
 // its I/O in flight, and Bench returns the document with the results so

@@ -11,11 +11,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/rawio/rawio/aligned"
+	"github.com/rawio/rawio/engine"
 	"github.com/rawio/rawio/pin"
 )
 
@@ -37,7 +40,8 @@ func (t *target) region(job Job) (off, size int64) {
 }
 
 func bench(ctx context.Context, cfg Config) (doc *Document, err error) {
-	doc = &Document{Version: Version, Fallbacks: []string{}, Results: []Result{}}
+	doc = &Document{Version: Version, Env: machineEnv(), Fallbacks: []string{}, Results: []Result{}}
+	doc.Env.Target = cfg.Target
 	t := &target{path: cfg.Target}
 	spec := cfg.Spec
 	if cfg.Target == "" {
@@ -76,6 +80,14 @@ func bench(ctx context.Context, cfg Config) (doc *Document, err error) {
 	}
 	for _, j := range jobs {
 		if err := t.checkJob(j, cfg.AllowWrite); err != nil {
+			return doc, err
+		}
+	}
+	if err := checkMemory(jobs, t.rules.MemAlign); err != nil {
+		return doc, err
+	}
+	if slices.ContainsFunc(jobs, func(j Job) bool { return j.Engine == EngineURing }) {
+		if err := t.checkURing(); err != nil {
 			return doc, err
 		}
 	}
@@ -158,7 +170,7 @@ func (t *target) open() error {
 		return refuse(ErrBadTarget, "%s is a %s: rawbench needs a regular file or a block device", t.path, kindName(t.path, r.Kind))
 	}
 	if r.Size <= 0 {
-		return refuse(ErrBadTarget, "%s is empty", t.path)
+		return refuse(ErrBadTarget, "%s is empty: nothing to benchmark", t.path)
 	}
 	return nil
 }
@@ -239,36 +251,98 @@ func (t *target) checkJob(j Job, allowWrite bool) error {
 	return nil
 }
 
-func (t *target) env() Env {
-	r := t.rules
-	e := Env{
-		CPUs:              runtime.NumCPU(),
-		Target:            t.path,
-		Kind:              r.Kind.String(),
-		Size:              r.Size,
-		Device:            r.Device,
-		Scheduler:         r.Scheduler,
-		LogicalBlockSize:  r.LogicalBlock,
-		PhysicalBlockSize: r.PhysicalBlock,
-		DIOMemAlign:       r.MemAlign,
-		DIOOffsetAlign:    r.OffsetAlign,
-		Queue: QueueLimits{
-			MaxSectorsKB:   r.MaxSectorsKB,
-			MaxHWSectorsKB: r.MaxHWSectorsKB,
-			MaxSegments:    r.MaxSegments,
-			MaxSegmentSize: r.MaxSegmentSize,
-			DMAAlignment:   r.DMAAlignment,
-			OptimalIO:      r.OptimalIO,
-			BoundaryMask:   r.SegmentBoundaryMask,
-		},
-		MemlockLimit: -1,
+// checkMemory refuses a job whose I/O buffers (jobs × depth × bs, each
+// populated and, with --lock, locked) would take more than half the memory
+// the kernel estimates is available: MAP_POPULATE does not fail when memory
+// runs short, it reclaims and then calls the OOM killer, which may pick
+// another process. Without /proc/meminfo nothing is checked.
+func checkMemory(jobs []Job, memAlign int) error {
+	avail, err := memAvailable()
+	if err != nil {
+		return nil
 	}
+	for _, j := range jobs {
+		need := uint64(j.Jobs) * uint64(j.Depth) * uint64(slotStride(j.BS, memAlign))
+		if need > avail/2 {
+			return refuse(ErrNoMemory, "%s: jobs × depth × bs is %s of I/O buffers, more than half of the %s of memory available (MemAvailable): lower --jobs, --depth or --bs",
+				j, formatBytes(need), formatBytes(avail))
+		}
+	}
+	return nil
+}
+
+// memAvailable is MemAvailable from /proc/meminfo (proc(5)), in bytes; a
+// variable so tests can shrink the machine.
+var memAvailable = func() (uint64, error) {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 && f[0] == "MemAvailable:" && f[2] == "kB" {
+			kb, err := strconv.ParseUint(f[1], 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("/proc/meminfo: %w", err)
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, errors.New("/proc/meminfo: no MemAvailable (Linux < 3.14)")
+}
+
+// checkURing fails before any job runs when a job asks for the io_uring
+// engine by name and this process cannot use io_uring; otherwise a sweep
+// of --engine sync,uring would run its sync jobs and only then fail. Only
+// "auto" falls back to sync, per job, and reports it.
+func (t *target) checkURing() error {
+	f, err := os.Open(t.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	e, _, err := newEngine(engine.Options{Kind: EngineURing, Depth: 1, Files: []*os.File{f}})
+	if err != nil {
+		return fmt.Errorf("engine uring: %w; use --engine sync, or auto to fall back", err)
+	}
+	return e.Close()
+}
+
+// machineEnv is the part of Env that does not depend on the target, so
+// that a document returned before the target is known (the default run
+// interrupted while writing its test file) still names the machine.
+func machineEnv() Env {
+	e := Env{CPUs: runtime.NumCPU(), MemlockLimit: -1}
 	var u unix.Utsname
 	if unix.Uname(&u) == nil {
 		e.Kernel = unix.ByteSliceToString(u.Release[:])
 	}
 	if soft, _, err := pin.MemlockLimit(); err == nil {
 		e.MemlockLimit = memlockJSON(soft)
+	}
+	return e
+}
+
+func (t *target) env() Env {
+	r := t.rules
+	e := machineEnv()
+	e.Target = t.path
+	e.Kind = r.Kind.String()
+	e.Size = r.Size
+	e.Device = r.Device
+	e.Scheduler = r.Scheduler
+	e.LogicalBlockSize = r.LogicalBlock
+	e.PhysicalBlockSize = r.PhysicalBlock
+	e.DIOMemAlign = r.MemAlign
+	e.DIOOffsetAlign = r.OffsetAlign
+	e.Queue = QueueLimits{
+		MaxSectorsKB:   r.MaxSectorsKB,
+		MaxHWSectorsKB: r.MaxHWSectorsKB,
+		MaxSegments:    r.MaxSegments,
+		MaxSegmentSize: r.MaxSegmentSize,
+		DMAAlignment:   r.DMAAlignment,
+		OptimalIO:      r.OptimalIO,
+		BoundaryMask:   r.SegmentBoundaryMask,
 	}
 	return e
 }
@@ -336,7 +410,8 @@ func createTestFile(ctx context.Context, dir string, size int64, lock pin.Policy
 		var ae *aligned.AlignError
 		if errors.As(err, &ae) {
 			c := *ae
-			c.What, c.Value = "size", uint64(size)
+			// Name --dir, not the temporary file that is about to go.
+			c.What, c.Value, c.Path = "size", uint64(size), dir
 			return path, &c
 		}
 		return path, err

@@ -17,6 +17,10 @@ var (
 	// file system in use.
 	ErrMounted = errors.New("device is in use")
 
+	// ErrNoMemory is returned when a job's I/O buffers would take more
+	// than half of the memory available.
+	ErrNoMemory = errors.New("not enough memory for the I/O buffers")
+
 	// ErrNotSupported is returned by Bench on platforms other than Linux.
 	ErrNotSupported = errors.New("rawbench: not supported on this platform")
 

@@ -165,8 +165,14 @@ func WritePlot(w io.Writer, d *Document) error {
 	}
 	lx0, lx1 := math.Floor(math.Log2(xmin)), math.Ceil(math.Log2(xmax))
 	if lx1-lx0 < 2 { // a single value or two neighbours: give the points room
-		lx0--
-		lx1++
+		// ...on the right only when the axis starts at 1: a depth, job
+		// count or block size below 1 means nothing.
+		if lx0 >= 1 {
+			lx0--
+			lx1++
+		} else {
+			lx1 = lx0 + 2
+		}
 	}
 	yLabel, yDiv := "IOPS (I/Os per second)", 1.0
 	if bandwidth {

@@ -56,12 +56,13 @@ func parseSVG(t *testing.T, b []byte) string {
 
 func TestPlot(t *testing.T) {
 	tests := []struct {
-		name string
-		doc  func() *Document
-		want []string
+		name    string
+		doc     func() *Document
+		want    []string
+		notWant []string
 	}{
 		{"bs sweep", sweepDoc, []string{"block size (bytes, log2 scale)", "bandwidth (GiB/s)", "latency (log scale)", "1 µs", "100 µs",
-			"sync direct", "uring buffered", "p99.9", "4K", "1M", "/dev/zram0 & <co>"}},
+			"sync direct", "uring buffered", "p99.9", "4K", "1M", "/dev/zram0 & <co>"}, nil},
 		{"depth sweep", func() *Document {
 			d := sweepDoc()
 			for i := range d.Results {
@@ -69,19 +70,27 @@ func TestPlot(t *testing.T) {
 				d.Results[i].BS = 4096
 			}
 			return d
-		}, []string{"queue depth (I/Os in flight per job, log2 scale)", "IOPS (I/Os per second)"}},
+		}, []string{"queue depth (I/Os in flight per job, log2 scale)", "IOPS (I/Os per second)"}, nil},
 		{"single point", func() *Document {
 			d := sweepDoc()
 			d.Results = d.Results[:1]
 			return d
-		}, []string{"block size", "sync direct"}},
+		}, []string{"block size", "sync direct"}, nil},
+		// Two neighbouring job counts: the axis is padded to the right,
+		// not down to half a job.
+		{"jobs 1,2", func() *Document {
+			d := sweepDoc()
+			d.Results = d.Results[:2]
+			d.Results[0].BS, d.Results[1].BS, d.Results[1].Jobs = 4096, 4096, 2
+			return d
+		}, []string{"jobs (parallel instances, log2 scale)", "\n1\n", "\n2\n", "\n4\n"}, []string{"0.5", "\n8\n"}},
 		{"no latency", func() *Document {
 			d := sweepDoc()
 			for i := range d.Results {
 				d.Results[i].Lat = Latency{}
 			}
 			return d
-		}, []string{"latency"}},
+		}, []string{"latency"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,6 +102,11 @@ func TestPlot(t *testing.T) {
 			for _, w := range tt.want {
 				if !strings.Contains(text, w) {
 					t.Errorf("plot text lacks %q", w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(text, w) {
+					t.Errorf("plot text has %q", w)
 				}
 			}
 			if strings.Contains(buf.String(), "NaN") || strings.Contains(buf.String(), "Inf") {

@@ -23,7 +23,7 @@ type Document struct {
 // Env describes the machine and the target.
 type Env struct {
 	Kernel            string      `json:"kernel"` // uname release
-	CPUs              int         `json:"cpus"`   // online CPUs
+	CPUs              int         `json:"cpus"`   // CPUs the process may run on (sched_getaffinity)
 	Target            string      `json:"target"` // path benchmarked
 	Kind              string      `json:"kind"`   // "file" or "block"
 	Size              int64       `json:"size"`   // target size, bytes
@@ -86,12 +86,17 @@ type CPU struct {
 }
 
 // Disk is the /proc/diskstats delta of the target's device over the
-// window. Sectors are 512 bytes whatever the device's block size.
+// window. Sectors are 512 bytes whatever the device's block size. IOs are
+// requests completed; Merges are I/Os merged into a queued request, so
+// for I/Os the block layer did not split, the I/Os submitted are
+// IOs + Merges.
 type Disk struct {
 	ReadIOs      uint64 `json:"read_ios"`
 	WriteIOs     uint64 `json:"write_ios"`
 	ReadSectors  uint64 `json:"read_sectors"`
 	WriteSectors uint64 `json:"write_sectors"`
+	ReadMerges   uint64 `json:"read_merges"`
+	WriteMerges  uint64 `json:"write_merges"`
 }
 
 // WriteJSON writes d as one indented JSON document followed by a newline.

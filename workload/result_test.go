@@ -95,7 +95,7 @@ func TestJSONSchema(t *testing.T) {
 	check("result", keys(r0), "rw", "bs", "depth", "jobs", "engine", "fixed", "cache", "ios", "bytes", "seconds",
 		"iops", "bytes_per_sec", "lat_ns", "cpu", "cache_pages_added", "disk")
 	check("lat_ns", keys(r0["lat_ns"]), "min", "mean", "p50", "p90", "p99", "p999", "max")
-	check("disk", keys(r0["disk"]), "read_ios", "write_ios", "read_sectors", "write_sectors")
+	check("disk", keys(r0["disk"]), "read_ios", "write_ios", "read_sectors", "write_sectors", "read_merges", "write_merges")
 	cpu := keys(r0["cpu"])
 	if !slices.Contains(cpu, "usr_sec") || !slices.Contains(cpu, "sys_sec") {
 		t.Errorf("cpu keys %v", cpu)
@@ -136,6 +136,17 @@ func TestTable(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
+	}
+
+	// The default run interrupted while it wrote its test file: no
+	// target, no results; one line rather than an empty table.
+	buf.Reset()
+	empty := &Document{Version: Version, Env: Env{Kernel: "6.18", CPUs: 2}}
+	if err := empty.WriteTable(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := buf.String(), "no job ran: stopped before the default run's test file was opened\n"; got != want {
+		t.Errorf("empty table %q, want %q", got, want)
 	}
 }
 

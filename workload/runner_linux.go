@@ -182,7 +182,8 @@ func runJob(ctx context.Context, t *target, job Job, opts runOptions) (Result, [
 		res.CPU = cpuBetween(before, after)
 		if before.haveDisk && after.haveDisk {
 			d := after.disk.Sub(before.disk)
-			res.Disk = &Disk{ReadIOs: d.ReadIOs, WriteIOs: d.WriteIOs, ReadSectors: d.ReadSectors, WriteSectors: d.WriteSectors}
+			res.Disk = &Disk{ReadIOs: d.ReadIOs, WriteIOs: d.WriteIOs, ReadSectors: d.ReadSectors, WriteSectors: d.WriteSectors,
+				ReadMerges: d.ReadMerges, WriteMerges: d.WriteMerges}
 		}
 	}
 	if cacheErr == nil {
@@ -221,6 +222,11 @@ func appendOnce(list []string, s string) []string {
 	return append(list, s)
 }
 
+// newEngine is engine.New; a variable so tests can make io_uring
+// unavailable to this process alone (kernel.io_uring_disabled is
+// system-wide and must not be touched by a test).
+var newEngine = engine.New
+
 // newInstance opens the target, allocates depth buffers of bs bytes from
 // one pinned region and starts an engine on them.
 func newInstance(t *target, job Job, id int, off, blocks int64, opts runOptions) (*instance, []string, error) {
@@ -249,10 +255,7 @@ func newInstance(t *target, job Job, id int, off, blocks int64, opts runOptions)
 		_ = unix.Fadvise(int(f.Fd()), off, blocks*int64(job.BS), advice) // a hint; failure changes nothing we report
 	}
 
-	stride := job.BS
-	if a := t.rules.MemAlign; a > 1 && stride%a != 0 {
-		stride += a - stride%a
-	}
+	stride := slotStride(job.BS, t.rules.MemAlign)
 	// pin.Alloc's memory is page aligned, which satisfies any
 	// dio_mem_align; each slot starts at a multiple of stride.
 	in.region, err = pin.Alloc(stride*job.Depth, pin.Options{Policy: opts.lock, HugePages: opts.hugePages})
@@ -276,7 +279,7 @@ func newInstance(t *target, job Job, id int, off, blocks int64, opts runOptions)
 	for i := range in.slots {
 		in.slots[i] = mem[i*stride : i*stride+job.BS : i*stride+job.BS]
 	}
-	eng, fb, err := engine.New(engine.Options{
+	eng, fb, err := newEngine(engine.Options{
 		Kind:     job.Engine,
 		Depth:    job.Depth,
 		Files:    []*os.File{f},
@@ -305,6 +308,16 @@ func newInstance(t *target, job Job, id int, off, blocks int64, opts runOptions)
 	// not read the same blocks N times over.
 	in.seqNext = blocks * int64(id) / int64(job.Jobs)
 	return in, fallbacks, nil
+}
+
+// slotStride is the distance between two I/O buffers of bs bytes in an
+// instance's region: bs rounded up to the target's memory alignment, so
+// that every slot starts aligned.
+func slotStride(bs, memAlign int) int {
+	if memAlign > 1 && bs%memAlign != 0 {
+		bs += memAlign - bs%memAlign
+	}
+	return bs
 }
 
 // limitsOf turns the target's queue limits into the sgl limits the

@@ -121,6 +121,15 @@ func engineLabel(engine string, fixed bool) string {
 	return engine
 }
 
+// Bounds of Job.Depth and Job.Jobs. MaxDepth is the engines' own bound
+// (IORING_MAX_ENTRIES, which package engine applies to the sync engine
+// too), so a depth it would refuse is a usage error before any I/O rather
+// than a failure in the middle of a sweep.
+const (
+	MaxDepth = 32768
+	MaxJobs  = 1024
+)
+
 // Spec is a sweep: every combination of its lists is one Job. The lists
 // are expanded in the order RW, BS, Depth, Jobs, Engine, Cache, the last
 // varying fastest, so the two cache modes of one job run back to back.
@@ -168,13 +177,13 @@ func (s Spec) Expand() ([]Job, error) {
 		}
 	}
 	for _, v := range depths {
-		if v <= 0 || v > 65536 {
-			return nil, fmt.Errorf("depth %d out of range 1..65536", v)
+		if v <= 0 || v > MaxDepth {
+			return nil, fmt.Errorf("depth %d out of range 1..%d", v, MaxDepth)
 		}
 	}
 	for _, v := range jobs {
-		if v <= 0 || v > 1024 {
-			return nil, fmt.Errorf("jobs %d out of range 1..1024", v)
+		if v <= 0 || v > MaxJobs {
+			return nil, fmt.Errorf("jobs %d out of range 1..%d", v, MaxJobs)
 		}
 	}
 	for _, e := range engines {

@@ -12,6 +12,17 @@ import (
 // and every fallback. It is what rawbench prints on stderr.
 func (d *Document) WriteTable(w io.Writer) error {
 	e := d.Env
+	if e.Kind == "" { // stopped before the target was opened
+		target := e.Target
+		if target == "" {
+			target = "the default run's test file"
+		}
+		fmt.Fprintf(w, "no job ran: stopped before %s was opened\n", target)
+		for _, f := range d.Fallbacks {
+			fmt.Fprintf(w, "fallback: %s\n", f)
+		}
+		return nil
+	}
 	fmt.Fprintf(w, "target %s (%s", e.Target, e.Kind)
 	if e.Device != "" {
 		fmt.Fprintf(w, " on %s", e.Device)

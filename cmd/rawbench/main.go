@@ -57,7 +57,7 @@ func (o *options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.rw, "rw", "randread", "access pattern: read, write, randread, randwrite, randrw (comma list sweeps)")
 	fs.IntVar(&o.mix, "mix", 50, "percent reads for randrw")
 	fs.StringVar(&o.bs, "bs", "4k", "block size per I/O, e.g. 4k,64k,1m (comma list sweeps)")
-	fs.StringVar(&o.depth, "depth", "1", "I/Os in flight per job (comma list sweeps)")
+	fs.StringVar(&o.depth, "depth", "1", "I/Os in flight per job, 1..32768 (comma list sweeps)")
 	fs.StringVar(&o.jobs, "jobs", "1", "parallel instances, each with its own file handle, buffers and engine (comma list sweeps)")
 	fs.StringVar(&o.size, "size", "", "region size in bytes (default: to the end of TARGET; without TARGET the test file size, 1G)")
 	fs.StringVar(&o.offset, "offset", "0", "start of the region in bytes")
@@ -104,8 +104,11 @@ Safety: write jobs on a block device or on an existing file need
 
 exit codes:
   0    done
-  1    error (missing target, alignment, unsafe write, I/O error, io_uring unavailable)
-  2    usage (unknown flag or value, bad size, too many arguments)
+  1    error (missing or unusable target, bs/offset/size breaking the target's
+       alignment, unsafe write, mounted device, io_uring unavailable with
+       --engine uring, I/O error)
+  2    usage (unknown flag, rw, engine or cache mode, bad size or duration,
+       value out of range, empty list entry, too many arguments)
   130  interrupted (SIGINT/SIGTERM); the results so far are still printed
 `
 
@@ -232,7 +235,11 @@ func (o *options) config(fs *pflag.FlagSet) (workload.Config, error) {
 	}
 	s := workload.Spec{Mix: o.mix, Fixed: o.fixed, Vectored: o.vectored, IOs: o.ios}
 	var err error
-	for _, v := range splitList(o.rw) {
+	rws, err := listItems("rw", o.rw)
+	if err != nil {
+		return cfg, err
+	}
+	for _, v := range rws {
 		rw, err := workload.ParseRW(v)
 		if err != nil {
 			return cfg, usageError{err}
@@ -248,14 +255,22 @@ func (o *options) config(fs *pflag.FlagSet) (workload.Config, error) {
 	if s.Jobs, err = intList("jobs", o.jobs); err != nil {
 		return cfg, err
 	}
-	for _, v := range splitList(o.engine) {
+	engines, err := listItems("engine", o.engine)
+	if err != nil {
+		return cfg, err
+	}
+	for _, v := range engines {
 		e, err := workload.ParseEngine(v)
 		if err != nil {
 			return cfg, usageError{err}
 		}
 		s.Engine = append(s.Engine, e)
 	}
-	for _, v := range splitList(o.cache) {
+	caches, err := listItems("cache", o.cache)
+	if err != nil {
+		return cfg, err
+	}
+	for _, v := range caches {
 		c, err := workload.ParseCache(v)
 		if err != nil {
 			return cfg, usageError{err}
@@ -302,39 +317,50 @@ func (o *options) config(fs *pflag.FlagSet) (workload.Config, error) {
 	return cfg, nil
 }
 
-func splitList(s string) []string {
-	var out []string
-	for _, v := range strings.Split(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
+// listItems splits the comma list given to --name. Every entry must be
+// non-empty: "4k,,8k" or a trailing comma is more likely a typo than a
+// wish for fewer jobs, so it is a usage error rather than skipped.
+func listItems(name, s string) ([]string, error) {
+	parts := strings.Split(s, ",")
+	for i, v := range parts {
+		if parts[i] = strings.TrimSpace(v); parts[i] == "" {
+			return nil, usagef("--%s %q: empty entry in the list", name, s)
 		}
 	}
-	return out
+	return parts, nil
 }
 
 func sizeList(name, s string) ([]int, error) {
-	vs, err := size.ParseList(s)
+	items, err := listItems(name, s)
 	if err != nil {
-		return nil, usagef("--%s: %v", name, err)
+		return nil, err
 	}
-	out := make([]int, len(vs))
-	for i, v := range vs {
-		if v <= 0 || v > 1<<30 {
-			return nil, usagef("--%s %d out of range 1..1 GiB", name, v)
+	out := make([]int, len(items))
+	for i, v := range items {
+		n, err := size.Parse(v)
+		if err != nil {
+			return nil, usagef("--%s: %v", name, err)
 		}
-		out[i] = int(v)
+		if n <= 0 || n > 1<<30 {
+			return nil, usagef("--%s %d out of range 1..1 GiB", name, n)
+		}
+		out[i] = int(n)
 	}
 	return out, nil
 }
 
 func intList(name, s string) ([]int, error) {
-	var out []int
-	for _, v := range strings.Split(s, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
+	items, err := listItems(name, s)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int, len(items))
+	for i, v := range items {
+		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
 			return nil, usagef("--%s %q: want a positive integer or a comma list of them", name, v)
 		}
-		out = append(out, n)
+		out[i] = n
 	}
 	return out, nil
 }
@@ -344,7 +370,7 @@ func intList(name, s string) ([]int, error) {
 func parseDuration(name, s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		if f < 0 || f > 1e6 {
+		if !(f >= 0 && f <= 1e6) { // written so that NaN fails too
 			return 0, usagef("--%s %q out of range", name, s)
 		}
 		return time.Duration(f * float64(time.Second)), nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -20,9 +21,16 @@ import (
 )
 
 // TestMain lets a test re-run this binary as rawbench itself (for the
-// SIGINT test), selected by an environment variable.
+// SIGINT test), selected by an environment variable; with
+// RAWBENCH_TEST_NO_URING=1 too, in a process where io_uring_setup fails.
 func TestMain(m *testing.M) {
 	if os.Getenv("RAWBENCH_TEST_MAIN") == "1" {
+		if os.Getenv("RAWBENCH_TEST_NO_URING") == "1" {
+			if err := denyURing(); err != nil {
+				fmt.Fprintln(os.Stderr, noURingSetupFailed+err.Error())
+				os.Exit(3)
+			}
+		}
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
@@ -63,6 +71,20 @@ func TestUsageErrors(t *testing.T) {
 		{"bad lock", []string{"--lock", "maybe", "x"}, "lock"},
 		{"two targets", []string{"a", "b"}, "one TARGET at most"},
 		{"mix", []string{"--mix", "120", "x"}, "--mix"},
+		{"negative mix", []string{"--mix", "-1", "x"}, "--mix"},
+		{"zero bs", []string{"--bs", "0", "x"}, "--bs 0 out of range"},
+		{"zero jobs", []string{"--jobs", "0", "x"}, "--jobs"},
+		{"depth beyond the engines", []string{"--depth", "32769", "x"}, "depth 32769 out of range 1..32768"},
+		{"zero size", []string{"--size", "0", "x"}, "--size"},
+		{"negative offset", []string{"--offset", "-4k", "x"}, "--offset"},
+		{"negative ios", []string{"--ios", "-1", "x"}, "--ios"},
+		{"NaN ramp", []string{"--ramp", "NaN", "x"}, `--ramp "NaN" out of range`},
+		{"no runtime", []string{"--runtime", "0", "x"}, "--runtime"},
+		{"empty bs entry", []string{"--bs", "4k,,8k", "x"}, `--bs "4k,,8k": empty entry`},
+		{"trailing comma in depth", []string{"--depth", "1,8,", "x"}, `--depth "1,8,": empty entry`},
+		{"empty rw entry", []string{"--rw", "read,,write", "x"}, `--rw "read,,write": empty entry`},
+		{"empty engine entry", []string{"--engine", ",sync", "x"}, `--engine ",sync": empty entry`},
+		{"empty cache list", []string{"--cache", "", "x"}, `--cache "": empty entry`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,6 +112,14 @@ func TestErrors(t *testing.T) {
 		{"missing target", []string{filepath.Join(t.TempDir(), "missing")}, "no such file or directory"},
 		{"unaligned bs", []string{"--rw", "read", "--bs", "100", file}, "bs 100 is not a multiple of"},
 		{"write to existing file", []string{"--rw", "write", file}, "--allow-write"},
+		{"size smaller than bs", []string{"--rw", "randread", "--bs", "64k", "--size", "4k", file}, "smaller than bs 64 KiB"},
+		{"offset beyond the end", []string{"--rw", "read", "--offset", "2M", file}, "at or past the end"},
+		{"region beyond the end", []string{"--rw", "read", "--offset", "512k", "--size", "1M", file}, "past the end"},
+		{"unaligned offset", []string{"--rw", "read", "--offset", "100", file}, "offset 100 is not a multiple of"},
+		{"unaligned size", []string{"--rw", "read", "--size", "4100", file}, "size 4100 is not a multiple of"},
+		{"default run, unaligned size", []string{"--dir", t.TempDir(), "--size", "1000"}, "size 1000 is not a multiple of"},
+		{"default run, size smaller than the suite's bs", []string{"--dir", t.TempDir(), "--size", "64k"}, "smaller than bs 1 MiB"},
+		{"character device", []string{"--rw", "read", "/dev/null"}, "is a character device"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -38,8 +38,15 @@ type Stat struct {
 }
 
 // Delta is the difference between two samples of the same device.
+//
+// IOs count requests completed; Merges count I/Os the block layer merged
+// into a request already queued (a sequential run of small I/Os often
+// becomes one request). So, as long as no I/O is split (none larger than
+// the queue's max_sectors_kb or max_segments allow), the I/Os submitted
+// are IOs + Merges.
 type Delta struct {
 	ReadIOs, WriteIOs         uint64
+	ReadMerges, WriteMerges   uint64
 	ReadSectors, WriteSectors uint64
 }
 
@@ -56,6 +63,8 @@ func (s Stat) Sub(before Stat) Delta {
 	return Delta{
 		ReadIOs:      d(s.ReadIOs, before.ReadIOs),
 		WriteIOs:     d(s.WriteIOs, before.WriteIOs),
+		ReadMerges:   d(s.ReadMerges, before.ReadMerges),
+		WriteMerges:  d(s.WriteMerges, before.WriteMerges),
 		ReadSectors:  d(s.ReadSectors, before.ReadSectors),
 		WriteSectors: d(s.WriteSectors, before.WriteSectors),
 	}

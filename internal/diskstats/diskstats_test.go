@@ -39,10 +39,10 @@ func TestParse(t *testing.T) {
 }
 
 func TestSub(t *testing.T) {
-	a := Stat{ReadIOs: 10, WriteIOs: 5, ReadSectors: 80, WriteSectors: 40}
-	b := Stat{ReadIOs: 15, WriteIOs: 5, ReadSectors: 120, WriteSectors: 30}
+	a := Stat{ReadIOs: 10, WriteIOs: 5, ReadMerges: 3, WriteMerges: 9, ReadSectors: 80, WriteSectors: 40}
+	b := Stat{ReadIOs: 15, WriteIOs: 5, ReadMerges: 10, WriteMerges: 2, ReadSectors: 120, WriteSectors: 30}
 	got := b.Sub(a)
-	want := Delta{ReadIOs: 5, ReadSectors: 40}
+	want := Delta{ReadIOs: 5, ReadMerges: 7, ReadSectors: 40}
 	if got != want {
 		t.Fatalf("got %+v want %+v", got, want)
 	}
