@@ -31,15 +31,9 @@ func (j *job) truncating() bool {
 func (j *job) run(ctx context.Context) (*Summary, error) {
 	start := time.Now()
 	dst := j.dst
-	var err error
-	if ctx.Err() == nil {
-		err = j.preallocate()
-	}
 	p := &pump{j: j}
-	if err == nil {
-		p.run(ctx)
-		err = p.err
-	}
+	p.run(ctx)
+	err := p.err
 	interrupted := p.cancelled.Load() || ctx.Err() != nil
 
 	// The tail: fewer bytes than the destination's logical block.
@@ -107,6 +101,10 @@ func (j *job) run(ctx context.Context) (*Summary, error) {
 // serialises extending direct writes on the inode lock) nor fragment it.
 // Mode 0 sets the size at once when the file will end at the copied
 // length anyway; otherwise FALLOC_FL_KEEP_SIZE leaves the size alone.
+//
+// It is the last step of prepare: a failure (ENOSPC, EFBIG, a quota) is a
+// *Refusal, nothing has been written, and an existing destination that
+// fallocate grew before failing is cut back to its size.
 func (j *job) preallocate() error {
 	d := j.dst
 	if d.kind != aligned.KindFile || d.stream || j.total <= 0 {
@@ -116,7 +114,8 @@ func (j *job) preallocate() error {
 	if j.truncating() {
 		mode = 0
 	}
-	err := ignoringEINTR(func() error { return unix.Fallocate(int(d.f.Fd()), mode, j.o.Seek, j.total) })
+	fd := int(d.f.Fd())
+	err := ignoringEINTR(func() error { return unix.Fallocate(fd, mode, j.o.Seek, j.total) })
 	switch {
 	case err == nil:
 		return nil
@@ -124,7 +123,22 @@ func (j *job) preallocate() error {
 		j.fallback("%s: fallocate not supported by the file system: not preallocated", d.name)
 		return nil
 	}
-	return &os.PathError{Op: "fallocate", Path: d.name, Err: err}
+	if !d.created {
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) == nil && st.Size > d.st.Size {
+			ignoringEINTR(func() error { return unix.Ftruncate(fd, d.st.Size) })
+		}
+	}
+	var hint string
+	switch {
+	case errors.Is(err, unix.ENOSPC), errors.Is(err, unix.EDQUOT):
+		hint = "free some space, or copy less with --count"
+	case errors.Is(err, unix.EFBIG), errors.Is(err, unix.EINVAL):
+		hint = "the file system does not allow a file that large: use a smaller --seek or --count"
+	default:
+		hint = "nothing was written"
+	}
+	return refuse(err, "%s: fallocate of %d bytes at offset %d: %v (%s)", d.name, j.total, j.o.Seek, err, hint)
 }
 
 // writeTail writes the last bytes, fewer than the destination's logical

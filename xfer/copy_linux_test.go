@@ -179,16 +179,18 @@ func copyCase(t *testing.T, src, dst endpoint, engine string, size int64, bs int
 
 var sizes = []int64{0, 1, 511, 512, 4095, 4096, 1<<20 + 7}
 
+// pairs are the source → destination kinds.
+var pairs = []struct{ src, dst string }{
+	{"file", "file"},
+	{"file", "loop512"},
+	{"loop4096", "file"},
+	{"loop4096", "loop512"},
+	{"file", "zram"},
+	{"stdin", "file"},
+	{"file", "stdout"},
+}
+
 func TestCopyMatrix(t *testing.T) {
-	pairs := []struct{ src, dst string }{
-		{"file", "file"},
-		{"file", "loop512"},
-		{"loop4096", "file"},
-		{"loop4096", "loop512"},
-		{"file", "zram"},
-		{"stdin", "file"},
-		{"file", "stdout"},
-	}
 	for _, p := range pairs {
 		t.Run(p.src+"-"+p.dst, func(t *testing.T) {
 			src := newEnd(t, p.src, 2<<20)
@@ -205,18 +207,84 @@ func TestCopyMatrix(t *testing.T) {
 	}
 }
 
+// TestCopyLarge is the matrix's 64 MiB + 513 size: every pair, both
+// engines, with the default block size (eight ring turns and a tail).
 func TestCopyLarge(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping 64 MiB copies in -short mode")
 	}
 	const size = 64<<20 + 513
-	for _, c := range []struct{ src, dst, engine string }{
-		{"file", "file", "uring"},
-		{"file", "file", "sync"},
-		{"file", "loop512", "uring"},
-	} {
-		t.Run(c.src+"-"+c.dst+"/"+c.engine, func(t *testing.T) {
-			copyCase(t, newEnd(t, c.src, 65<<20), newEnd(t, c.dst, 65<<20), c.engine, size, xfer.DefaultBlockSize)
+	for _, p := range pairs {
+		t.Run(p.src+"-"+p.dst, func(t *testing.T) {
+			src := newEnd(t, p.src, 65<<20)
+			dst := newEnd(t, p.dst, 65<<20)
+			for _, eng := range []string{"uring", "sync"} {
+				t.Run(eng, func(t *testing.T) {
+					copyCase(t, src, dst, eng, size, xfer.DefaultBlockSize)
+				})
+			}
+		})
+	}
+}
+
+// TestWholeDevice copies a device without --count: the size comes from the
+// device, and the last piece is shorter than --bs.
+func TestWholeDevice(t *testing.T) {
+	for _, eng := range []string{"uring", "sync"} {
+		t.Run(eng, func(t *testing.T) {
+			dev, want := loop(t, 1<<20+3*4096, 4096)
+			o := xfer.NewOptions()
+			o.Src, o.Dst, o.Engine, o.BlockSize = dev, tempPath(t, "dst"), eng, 64<<10
+			sum, err := xfer.Copy(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Bytes != int64(len(want)) || sum.Src.Kind != "block" || sum.Src.Size != int64(len(want)) || sum.Tail.Method != "none" {
+				t.Errorf("summary %+v", sum)
+			}
+			got, _ := os.ReadFile(o.Dst)
+			equalPrefix(t, o.Dst, got, want)
+		})
+	}
+}
+
+// TestStreamIntoSmallDevice: a pipe of unknown length into a device fills
+// the device and fails clearly when the pipe has more; one that fits ends
+// normally, even when it exactly fills the device.
+func TestStreamIntoSmallDevice(t *testing.T) {
+	const devSize = 1 << 20
+	for _, tt := range []struct {
+		name string
+		n    int
+		ok   bool
+	}{{"more than fits", devSize + 1, false}, {"exactly fits", devSize, true}, {"fits", devSize - 4096 + 7, true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			dev, cur := loop(t, devSize, 512)
+			data := randomBytes(t, int64(tt.n))
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { r.Close(); w.Close() })
+			go func() { w.Write(data); w.Close() }()
+			o := xfer.NewOptions()
+			o.Src, o.Stdin, o.Dst, o.BlockSize = "-", r, dev, 256<<10
+			sum, err := xfer.Copy(context.Background(), o)
+			if tt.ok != (err == nil) {
+				t.Fatalf("Copy: %v (ok %v)", err, tt.ok)
+			}
+			n := min(tt.n, devSize)
+			if err != nil {
+				if !errors.Is(err, xfer.ErrTooSmall) || !strings.Contains(err.Error(), "--count") {
+					t.Errorf("error %q: want ErrTooSmall saying what to do", err)
+				}
+				t.Log(err)
+			}
+			if sum == nil || sum.Bytes != int64(n) || !sum.Synced {
+				t.Fatalf("summary %+v", sum)
+			}
+			copy(cur, data[:n])
+			equalPrefix(t, dev, readAt(t, dev, 0, devSize), cur)
 		})
 	}
 }
@@ -235,7 +303,9 @@ func TestSkipSeekCount(t *testing.T) {
 		{"count", 0, 0, 100000, false, 100000},
 		{"skip", 4096, 0, -1, false, 1<<20 - 4096},
 		{"seek keeps the rest", 0, 8192, 5000, false, 2 << 20},
-		{"skip seek count", 512, 1024, 3333, false, 2 << 20},
+		// Multiples of 4096, so the cases hold on a file system whose
+		// direct I/O alignment is 4096 (tmpfs, 4Kn disks) too.
+		{"skip seek count", 4096, 12288, 3333, false, 2 << 20},
 		{"no-truncate", 0, 0, 777, true, 2 << 20},
 		{"count beyond the end", 0, 0, 5 << 20, false, 1 << 20},
 	}
@@ -374,28 +444,53 @@ func TestInterrupt(t *testing.T) {
 	equalPrefix(t, dst, got, data[:sum.Bytes])
 }
 
+// TestInterruptSeekable cancels a file → file and a file → device copy
+// in the middle, with each engine: the I/O in flight completes, the
+// destination is synced and holds exactly Summary.Bytes of the source
+// (a device keeps its own bytes after that).
 func TestInterruptSeekable(t *testing.T) {
 	data := randomBytes(t, 4<<20)
 	src := writeFile(t, t.TempDir(), data)
-	dst := tempPath(t, "dst")
-	ctx, cancel := context.WithCancel(context.Background())
-	o := xfer.NewOptions()
-	o.Src, o.Dst, o.BlockSize, o.Depth = src, dst, 4096, 2
-	o.ProgressInterval = time.Nanosecond
-	o.Progress = func(p xfer.Progress) {
-		if p.Bytes > 100000 {
-			cancel()
+	for _, dstKind := range []string{"file", "loop512"} {
+		for _, eng := range []string{"uring", "sync"} {
+			t.Run(dstKind+"/"+eng, func(t *testing.T) {
+				var dst string
+				var cur []byte
+				if dstKind == "file" {
+					dst = tempPath(t, "dst")
+				} else {
+					dst, cur = loop(t, 4<<20, 512)
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				o := xfer.NewOptions()
+				o.Src, o.Dst, o.BlockSize, o.Depth, o.Engine = src, dst, 4096, 2, eng
+				o.ProgressInterval = time.Nanosecond
+				o.Progress = func(p xfer.Progress) {
+					if p.Bytes > 100000 {
+						cancel()
+					}
+				}
+				sum, err := xfer.Copy(ctx, o)
+				if !errors.Is(err, xfer.ErrInterrupted) {
+					t.Fatalf("Copy: %v, want ErrInterrupted", err)
+				}
+				if sum.Bytes <= 0 || sum.Bytes >= int64(len(data)) || !sum.Interrupted || !sum.Synced {
+					t.Fatalf("summary %+v", sum)
+				}
+				if dstKind == "file" {
+					if !sum.Truncated {
+						t.Errorf("not truncated: %+v", sum)
+					}
+					got, _ := os.ReadFile(dst)
+					equalPrefix(t, dst, got, data[:sum.Bytes])
+					return
+				}
+				copy(cur, data[:sum.Bytes])
+				equalPrefix(t, dst, readAt(t, dst, 0, int64(len(cur))), cur)
+			})
 		}
 	}
-	sum, err := xfer.Copy(ctx, o)
-	if !errors.Is(err, xfer.ErrInterrupted) {
-		t.Fatalf("Copy: %v, want ErrInterrupted", err)
-	}
-	if sum.Bytes <= 0 || sum.Bytes >= int64(len(data)) || !sum.Truncated {
-		t.Fatalf("summary %+v", sum)
-	}
-	got, _ := os.ReadFile(dst)
-	equalPrefix(t, dst, got, data[:sum.Bytes])
 }
 
 // TestNoFsyncTail: without the final fdatasync the buffered tail is still

@@ -20,8 +20,9 @@
 //   - Every refusal (same file, destination device too small or in use,
 //     missing path, directory, no O_DIRECT without AllowBuffered, a block
 //     size or offset that breaks an alignment rule, buffers that cannot be
-//     locked under LockRequire, an engine that cannot start) happens before
-//     any byte is written. The destination is opened without O_TRUNC; one
+//     locked under LockRequire, an engine that cannot start, a regular-file
+//     destination that fallocate(2) cannot reserve: ENOSPC, EDQUOT, EFBIG)
+//     happens before any byte is written. The destination is opened without O_TRUNC; one
 //     that did not exist is created only after the checks (O_DIRECT support
 //     is probed on an unnamed O_TMPFILE) and removed if the engine then
 //     fails. A block-device destination is opened with O_EXCL, so a mounted
@@ -53,7 +54,10 @@
 //
 // # Pipes
 //
-// "-" is stdin or stdout. A pipe has no O_DIRECT (pipe(7): O_DIRECT on a
+// "-" is stdin or stdout. A stream of unknown length written to a block
+// device fills the device and then, if the stream has more, fails with an
+// error wrapping ErrTooSmall (its size could not be checked beforehand).
+// A pipe has no O_DIRECT (pipe(7): O_DIRECT on a
 // pipe means packet mode): it is read into the pinned buffers with read(2),
 // accumulating to full blocks, or written with write(2) in order, while
 // the other side stays O_DIRECT. The descriptor is switched to

@@ -1,10 +1,11 @@
 package xfer
 
 import (
+	"errors"
 	"fmt"
-	"math"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rawio/rawio/internal/size"
@@ -18,6 +19,9 @@ const (
 	DefaultBlockSize = 8 << 20
 	DefaultDepth     = 4
 )
+
+// maxRing bounds BlockSize × Depth (docs/rawcp.1.md: at most 4 GiB).
+const maxRing = 4 << 30
 
 // Engines accepted in Options.Engine.
 var engineKinds = []string{"auto", "uring", "sync"}
@@ -59,8 +63,8 @@ func NewOptions() Options {
 // --no-fsync, --no-truncate, --allow-buffered, --skip, --seek, --count)
 // on fs, bound to o's fields. Sizes accept the suffixes of internal/size.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
-	fs.Var(&sizeValue{p: &o.BlockSize}, "bs", "bytes per I/O and per buffer (K, M, G… suffixes)")
-	fs.IntVar(&o.Depth, "depth", o.Depth, "buffers in the ring, and I/Os in flight")
+	fs.Var(&sizeValue{p: &o.BlockSize, positive: true}, "bs", "bytes per I/O and per buffer (K, M, G… suffixes)")
+	fs.Var(&depthValue{&o.Depth}, "depth", "buffers in the ring, and I/Os in flight")
 	fs.StringVar(&o.Engine, "engine", o.Engine, "I/O engine: auto, uring or sync")
 	fs.Var(&o.Lock, "lock", "lock the buffers in RAM: try, require or off")
 	fs.BoolVar(&o.NoFsync, "no-fsync", o.NoFsync, "do not fdatasync the destination at the end")
@@ -98,7 +102,7 @@ func (o *Options) normalize() error {
 	if o.Depth < 1 || o.Depth > 1024 {
 		return &UsageError{fmt.Sprintf("--depth %d is out of range (1 to 1024)", o.Depth)}
 	}
-	if o.BlockSize*int64(o.Depth) > math.MaxInt32*2 { // 4 GiB of buffers is a typo, not a plan
+	if o.BlockSize*int64(o.Depth) > maxRing { // more is a typo, not a plan
 		return &UsageError{fmt.Sprintf("--bs × --depth is %s, more than 4 GiB of buffers", pin.FormatBytes(uint64(o.BlockSize)*uint64(o.Depth)))}
 	}
 	ok := false
@@ -121,17 +125,31 @@ func (o *Options) normalize() error {
 }
 
 // sizeValue is a pflag.Value for byte counts parsed by internal/size.
-// With all set, an unset value is negative and means "to the end".
+// With all set, an unset value is negative and means "to the end". With
+// positive set, 0 is refused: on the command line "--bs 0" is a mistake,
+// not a request for the default (the zero Options field means default).
 type sizeValue struct {
-	p   *int64
-	all bool
+	p        *int64
+	all      bool
+	positive bool
 }
 
 func (v *sizeValue) String() string {
 	if v.p == nil || (v.all && *v.p < 0) {
 		return ""
 	}
-	return strconv.FormatInt(*v.p, 10)
+	// The shortest form that parses back to the same value: "8M", not
+	// "8388608", in --help.
+	n := *v.p
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"T", 1 << 40}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}} {
+		if n >= u.mult && n%u.mult == 0 {
+			return strconv.FormatInt(n/u.mult, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
 }
 
 func (v *sizeValue) Set(s string) error {
@@ -139,8 +157,36 @@ func (v *sizeValue) Set(s string) error {
 	if err != nil {
 		return err
 	}
+	if v.positive && n == 0 {
+		return errors.New("must be at least 1")
+	}
 	*v.p = n
 	return nil
 }
 
 func (v *sizeValue) Type() string { return "size" }
+
+// depthValue is --depth: a decimal integer of at least 1 (0 would
+// silently mean the default; the upper bound is checked by normalize).
+type depthValue struct{ p *int }
+
+func (v *depthValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return strconv.Itoa(*v.p)
+}
+
+func (v *depthValue) Set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return errors.New("not a whole number")
+	}
+	if n < 1 {
+		return errors.New("must be at least 1")
+	}
+	*v.p = n
+	return nil
+}
+
+func (v *depthValue) Type() string { return "int" }

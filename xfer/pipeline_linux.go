@@ -72,8 +72,12 @@ func (p *pump) run(ctx context.Context) {
 		p.slots = append(p.slots, &slot{idx: i, buf: b})
 	}
 	p.comps = make([]engine.Completion, len(p.slots))
+	p.reqs = make([]engine.Request, 0, len(p.slots))
 	p.start = time.Now()
 	p.lastProg = p.start
+	// A first snapshot at 0 bytes, so a progress display starts its clock
+	// (and knows the total) when the copy starts, not a tick later.
+	p.emit(p.start, false)
 
 	stop := make(chan struct{})
 	defer close(stop)
@@ -168,6 +172,14 @@ func (p *pump) fromStream() {
 		if j.total >= 0 {
 			want = min(bs, j.total-next)
 		}
+		if j.limit >= 0 {
+			if want = min(want, j.limit-next); want == 0 {
+				p.eof, p.end = true, next
+				p.checkFull(next)
+				break
+			}
+		}
+		p.kick()
 		n, err := readFull(j.src.f, s.buf[:want])
 		if n > 0 {
 			*s = slot{idx: s.idx, buf: s.buf, off: next, want: n, have: n}
@@ -184,6 +196,23 @@ func (p *pump) fromStream() {
 			p.reap(0)
 		}
 		p.progress(false)
+	}
+}
+
+// checkFull runs when a stream of unknown length has filled a block-device
+// destination: if the stream has more, the copy fails (the device was too
+// small) instead of ending as if complete.
+func (p *pump) checkFull(at int64) {
+	j := p.j
+	var one [1]byte
+	n, err := readFull(j.src.f, one[:])
+	if n > 0 {
+		p.fail(fmt.Errorf("%w: %s is full after %d bytes and %s has more (copy a prefix with --count, or use a larger device)",
+			ErrTooSmall, j.dst.name, at, label(j.src, "stdin")))
+		return
+	}
+	if err != nil && err != io.EOF && !errors.Is(err, os.ErrDeadlineExceeded) {
+		p.fail(&os.PathError{Op: "read", Path: j.src.name, Err: unwrapPath(err)})
 	}
 }
 
@@ -226,6 +255,19 @@ func (p *pump) free() *slot {
 		}
 	}
 	return nil
+}
+
+// kick starts the requests Submit queued before the pipeline blocks on a
+// pipe, so the device works meanwhile: the uring engine hands queued
+// requests to the kernel only in Wait, and Wait(0, nil) does just that
+// (engine.Engine; package engine's doc on Submit and Wait).
+func (p *pump) kick() {
+	if p.j.eng.InFlight() == 0 {
+		return
+	}
+	if _, err := p.j.eng.Wait(0, nil); err != nil {
+		p.fail(fmt.Errorf("wait: %w", err))
+	}
 }
 
 func (p *pump) submit() {
@@ -427,6 +469,7 @@ func (p *pump) flushStream() {
 			s.state = slotFree
 			continue
 		}
+		p.kick()
 		n, err := j.dst.f.Write(s.buf[:s.have])
 		p.done += int64(n)
 		p.nextOut += int64(s.have)
@@ -451,17 +494,25 @@ func (p *pump) progress(final bool) {
 	if !final && now.Sub(p.lastProg) < j.o.ProgressInterval {
 		return
 	}
+	p.emit(now, final)
+}
+
+func (p *pump) emit(now time.Time, final bool) {
+	j := p.j
+	if j.o.Progress == nil {
+		return
+	}
 	p.lastProg = now
 	el := now.Sub(p.start)
 	pr := Progress{Bytes: p.done, Total: j.total, Elapsed: el, ETASec: -1, Done: final}
 	if s := el.Seconds(); s > 0 {
 		pr.BytesPerSec = float64(p.done) / s
 	}
-	if j.total >= 0 && pr.BytesPerSec > 0 {
-		pr.ETASec = float64(j.total-p.done) / pr.BytesPerSec
-		if pr.ETASec < 0 {
-			pr.ETASec = 0
-		}
+	switch {
+	case final && j.total >= 0:
+		pr.ETASec = 0
+	case j.total >= 0 && pr.BytesPerSec > 0:
+		pr.ETASec = max(float64(j.total-p.done)/pr.BytesPerSec, 0)
 	}
 	j.o.Progress(pr)
 }

@@ -3,6 +3,7 @@ package xfer
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -44,6 +45,7 @@ type job struct {
 	o        Options
 	src, dst *end
 	total    int64 // bytes to copy; -1 until the source ends (a stream without Count)
+	limit    int64 // room in a block-device Dst for a stream of unknown length; -1 none
 	region   *pin.Region
 	ring     [][]byte
 	eng      engine.Engine
@@ -85,11 +87,11 @@ func prepare(o *Options) (j *job, err error) {
 	src, dst := j.src, j.dst
 	// Same file or device?
 	if src.exists && dst.exists && sameFile(&src.st, &dst.st) {
-		return j, refuse(ErrSameFile, "%s and %s are the same %s", src.name, dst.name, kindNoun(dst.kind))
+		return j, refuse(ErrSameFile, "%s and %s are the same %s (name a different DST)", label(src, "stdin"), label(dst, "stdout"), kindNoun(dst.kind))
 	}
 
 	if src.stream && dst.stream {
-		return j, refuse(nil, "%s and %s are both %ss: nothing to do with O_DIRECT (use cat)", src.name, dst.name, kindNoun(src.kind))
+		return j, refuse(nil, "%s and %s are both %ss: nothing to do with O_DIRECT (use cat)", label(src, "stdin"), label(dst, "stdout"), kindNoun(src.kind))
 	}
 
 	// How much to copy.
@@ -103,13 +105,22 @@ func prepare(o *Options) (j *job, err error) {
 	if o.Count >= 0 && (j.total < 0 || o.Count < j.total) {
 		j.total = o.Count
 	}
+	if j.total > 0 && o.Seek > math.MaxInt64-j.total {
+		return j, refuse(unix.EFBIG, "--seek %d plus %d bytes to copy is beyond the largest possible offset (use a smaller --seek or --count)", o.Seek, j.total)
+	}
+	j.limit = -1
 	if dst.kind == aligned.KindBlock && !dst.stream {
+		if o.Seek > dst.rules.Size || (o.Seek == dst.rules.Size && j.total != 0) {
+			return j, refuse(ErrTooSmall, "--seek %d is beyond the end of %s (%d bytes; use a smaller --seek)", o.Seek, dst.name, dst.rules.Size)
+		}
 		if j.total >= 0 && o.Seek+j.total > dst.rules.Size {
-			return j, refuse(ErrTooSmall, "%s is %s (%d bytes), too small for %d bytes at offset %d",
+			return j, refuse(ErrTooSmall, "%s is %s (%d bytes), too small for %d bytes at offset %d (copy less with --count, or use a larger device)",
 				dst.name, pin.FormatBytes(uint64(dst.rules.Size)), dst.rules.Size, j.total, o.Seek)
 		}
-		if o.Seek >= dst.rules.Size && j.total != 0 {
-			return j, refuse(ErrTooSmall, "--seek %d is beyond the end of %s (%d bytes)", o.Seek, dst.name, dst.rules.Size)
+		if j.total < 0 {
+			// A stream of unknown length: write what fits and fail
+			// clearly if the stream has more (fromStream).
+			j.limit = dst.rules.Size - o.Seek
 		}
 	}
 	if dst.stream && o.Seek > 0 {
@@ -117,16 +128,25 @@ func prepare(o *Options) (j *job, err error) {
 	}
 
 	// Alignment: one I/O size and one buffer alignment for both sides.
+	// The hint names the multiple that satisfies every rule on that value
+	// at once (for --bs, both sides' offset and memory alignments).
+	bsRule := int64(1)
+	for _, e := range []*end{src, dst} {
+		if e.direct {
+			bsRule = int64(aligned.LCM(aligned.LCM(int(bsRule), int(e.align)), e.mem))
+		}
+	}
 	for _, c := range []struct {
 		what string
 		v    int64
 		e    *end
-	}{{"--bs", o.BlockSize, src}, {"--bs", o.BlockSize, dst}, {"--skip", o.Skip, src}, {"--seek", o.Seek, dst}} {
+		rule int64
+	}{{"--bs", o.BlockSize, src, bsRule}, {"--bs", o.BlockSize, dst, bsRule}, {"--skip", o.Skip, src, src.align}, {"--seek", o.Seek, dst, dst.align}} {
 		if c.e.direct && c.e.align > 1 && !aligned.IsAligned(c.v, c.e.align) {
-			return j, refuse(ErrAlignment, "%s %d is not a multiple of %d, the %s of %s", c.what, c.v, c.e.align, ruleName(c.e), c.e.name)
+			return j, refuse(ErrAlignment, "%s %d is not a multiple of %d, the %s of %s (%s)", c.what, c.v, c.e.align, ruleName(c.e), c.e.name, alignHint(c.what, c.v, c.rule))
 		}
 		if c.what == "--bs" && c.e.direct && c.e.mem > 1 && !aligned.IsAligned(c.v, int64(c.e.mem)) {
-			return j, refuse(ErrAlignment, "--bs %d is not a multiple of %d, the DIO memory alignment of %s (every ring buffer must start aligned)", c.v, c.e.mem, c.e.name)
+			return j, refuse(ErrAlignment, "--bs %d is not a multiple of %d, the DIO memory alignment of %s: every ring buffer must start aligned (%s)", c.v, c.e.mem, c.e.name, alignHint(c.what, c.v, c.rule))
 		}
 	}
 
@@ -202,6 +222,9 @@ func prepare(o *Options) (j *job, err error) {
 		}
 	}
 	if err != nil {
+		if errors.Is(err, engine.ErrUringUnavailable) {
+			return j, refuse(err, "engine %s: %v (use --engine auto or sync)", o.Engine, err)
+		}
 		return j, refuse(err, "engine %s: %v", o.Engine, err)
 	}
 	j.eng = eng
@@ -218,6 +241,13 @@ func prepare(o *Options) (j *job, err error) {
 			continue
 		}
 		e.cache0, e.cacheErr = cachestat.File(e.f)
+	}
+
+	// Last, reserve the destination's blocks: a file system without room,
+	// or a size beyond what it allows, refuses here, still before any byte
+	// is written.
+	if err := j.preallocate(); err != nil {
+		return j, err
 	}
 	return j, nil
 }
@@ -272,7 +302,7 @@ func openSrc(o *Options) (*end, error) {
 	}
 	switch e.st.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
-		return e, refuse(ErrIsDir, "%s %v", o.Src, ErrIsDir)
+		return e, refuse(ErrIsDir, "%s %v (rawcp copies one file or device; name a file)", o.Src, ErrIsDir)
 	case unix.S_IFREG, unix.S_IFBLK:
 		return e, openSeekable(o, e, os.O_RDONLY)
 	default:
@@ -305,7 +335,7 @@ func openDst(o *Options) (*end, error) {
 	}
 	switch e.st.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
-		return e, refuse(ErrIsDir, "%s %v", o.Dst, ErrIsDir)
+		return e, refuse(ErrIsDir, "%s %v (name the file to write, e.g. %s)", o.Dst, ErrIsDir, filepath.Join(o.Dst, filepath.Base(srcName(o))))
 	case unix.S_IFBLK:
 		// O_EXCL on a block device claims it exclusively: the open fails
 		// with EBUSY while it is mounted, in a RAID/LVM set, or claimed by
@@ -345,7 +375,7 @@ func openSeekable(o *Options, e *end, flag int) error {
 	case err == nil:
 		e.direct = true
 	case errors.Is(err, unix.EBUSY) && flag&os.O_EXCL != 0:
-		return refuse(ErrBusy, "%s %v", e.name, ErrBusy)
+		return refuse(ErrBusy, "%s %v (unmount it, or stop whatever holds it)", e.name, ErrBusy)
 	case errors.Is(err, aligned.ErrNoDirectIO):
 		if !o.AllowBuffered {
 			return refuse(errors.Join(ErrNoDirectIO, err), "%s: %v", e.name, ErrNoDirectIO)
@@ -353,7 +383,7 @@ func openSeekable(o *Options, e *end, flag int) error {
 		f, err = os.OpenFile(e.name, flag, 0)
 		if err != nil {
 			if errors.Is(err, unix.EBUSY) {
-				return refuse(ErrBusy, "%s %v", e.name, ErrBusy)
+				return refuse(ErrBusy, "%s %v (unmount it, or stop whatever holds it)", e.name, ErrBusy)
 			}
 			return err
 		}
@@ -385,6 +415,9 @@ func probeNew(o *Options, e *end) error {
 	dir := filepath.Dir(e.name)
 	var st unix.Stat_t
 	if err := unix.Stat(dir, &st); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return refuse(err, "%s: directory %s does not exist (create it first)", e.name, dir)
+		}
 		return &os.PathError{Op: "open", Path: e.name, Err: err}
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
@@ -509,6 +542,33 @@ func openStdio(e *end, f *os.File) error {
 		e.kind = aligned.KindPipe
 	}
 	return nil
+}
+
+// label names an end in a message: "stdin" or "stdout" for "-".
+func label(e *end, std string) string {
+	if e.name == "-" {
+		return std
+	}
+	return e.name
+}
+
+func srcName(o *Options) string {
+	if o.Src == "-" {
+		return "copy"
+	}
+	return o.Src
+}
+
+// alignHint says what value would do: the nearest multiples of rule.
+func alignHint(what string, v, rule int64) string {
+	if rule <= 1 {
+		return "use a multiple of the alignment"
+	}
+	lo := v / rule * rule
+	if lo == 0 {
+		return fmt.Sprintf("use a multiple of %d, e.g. %s %d", rule, what, rule)
+	}
+	return fmt.Sprintf("use a multiple of %d, e.g. %s %d", rule, what, lo)
 }
 
 func sameFile(a, b *unix.Stat_t) bool {

@@ -3,9 +3,11 @@ package xfer_test
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rawio/rawio/internal/testdev"
@@ -26,6 +28,28 @@ func ramfs(t *testing.T) string {
 			t.Errorf("umount %s: %v: %s", dir, err, out)
 		}
 	})
+	return dir
+}
+
+// tmpfs mounts a small tmpfs (O_DIRECT since Linux 6.6) at a temporary
+// directory, for a destination file system without room.
+func tmpfs(t *testing.T, size string) string {
+	t.Helper()
+	testdev.RequireRoot(t)
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("skipping: cannot mount tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_DIRECT, 0o600)
+	if err != nil {
+		t.Skipf("skipping: tmpfs without O_DIRECT here: %v", err)
+	}
+	unix.Close(fd)
 	return dir
 }
 
@@ -109,6 +133,25 @@ func TestRefusals(t *testing.T) {
 			}
 			o.Src, o.Dst = s, tempPath(t, "new")
 		}, xfer.ErrNoDirectIO},
+		{"destination file system full", true, func(t *testing.T, o *xfer.Options) {
+			o.Src, o.Dst = src, filepath.Join(tmpfs(t, "1m"), "dst")
+		}, unix.ENOSPC},
+		{"existing destination on a full file system", true, func(t *testing.T, o *xfer.Options) {
+			d := filepath.Join(tmpfs(t, "1m"), "dst")
+			if err := os.WriteFile(d, randomBytes(t, 5000), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			o.Src, o.Dst = src, d
+		}, unix.ENOSPC},
+		// (How large a file may be depends on the file system: ext4 says
+		// EFBIG at fallocate for 8 EiB, tmpfs allows it; the overflow of
+		// an int64 offset is refused everywhere.)
+		{"seek plus count overflows", false, func(t *testing.T, o *xfer.Options) {
+			o.Src, o.Dst, o.Seek = src, tempPath(t, "new"), math.MaxInt64&^4095
+		}, unix.EFBIG},
+		{"seek plus count overflows, existing destination", false, func(t *testing.T, o *xfer.Options) {
+			o.Src, o.Dst, o.Seek = src, existing, math.MaxInt64&^4095
+		}, unix.EFBIG},
 		{"block size breaks alignment", false, func(t *testing.T, o *xfer.Options) { o.Src, o.Dst, o.BlockSize = src, existing, 1000 }, xfer.ErrAlignment},
 		{"skip breaks alignment", false, func(t *testing.T, o *xfer.Options) { o.Src, o.Dst, o.Skip = src, existing, 100 }, xfer.ErrAlignment},
 		{"seek breaks alignment", false, func(t *testing.T, o *xfer.Options) { o.Src, o.Dst, o.Seek = src, existing, 100 }, xfer.ErrAlignment},
@@ -149,6 +192,9 @@ func TestRefusals(t *testing.T) {
 			}
 			if tt.want != nil && !errors.Is(err, tt.want) {
 				t.Errorf("error %v does not match %v", err, tt.want)
+			}
+			if msg := err.Error(); msg == "" || strings.Contains(msg, "\n") {
+				t.Errorf("error %q is not one line", msg)
 			}
 			t.Logf("%v", err)
 			if check != nil {

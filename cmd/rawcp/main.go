@@ -115,7 +115,7 @@ func run(args []string, stdin, stdout *os.File, stderr io.Writer) int {
 	case errors.As(err, &ue):
 		return usage(stderr, err.Error())
 	case sum == nil && err != nil: // refused before anything was written
-		fmt.Fprintf(stderr, "rawcp: %v\n", err)
+		fmt.Fprintf(stderr, "rawcp: %s\n", line(err.Error()))
 		return exitError
 	}
 	if o.json {
@@ -130,16 +130,20 @@ func run(args []string, stdin, stdout *os.File, stderr io.Writer) int {
 	case errors.Is(err, xfer.ErrInterrupted):
 		return exitInterrupted
 	case err != nil:
-		fmt.Fprintf(stderr, "rawcp: %v\n", err)
+		fmt.Fprintf(stderr, "rawcp: %s\n", line(err.Error()))
 		return exitError
 	}
 	return exitOK
 }
 
 func usage(w io.Writer, msg string) int {
-	fmt.Fprintf(w, "rawcp: %s (see rawcp --help)\n", strings.TrimSuffix(msg, "\n"))
+	fmt.Fprintf(w, "rawcp: %s (see rawcp --help)\n", line(strings.TrimSuffix(msg, "\n")))
 	return exitUsage
 }
+
+// line keeps an error on one line of stderr whatever the paths in it
+// contain (a file name may hold a newline).
+var line = strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace
 
 // progress renders xfer.Progress as a bar or as NDJSON lines.
 type progress struct {
@@ -167,23 +171,40 @@ func newProgress(mode string, w io.Writer) *progress {
 func (p *progress) update(pr xfer.Progress) {
 	switch p.mode {
 	case "bar":
+		if pr.Total == 0 {
+			return // nothing to show (and 0/0 is no percentage)
+		}
 		if p.bar == nil {
+			// Created at the copy's first snapshot (0 bytes), so the bar's
+			// clock, rate and ETA start with the copy. -1 (a pipe without
+			// --count) makes a spinner with bytes and rate, no percentage.
+			width := progressbar.OptionFullWidth()
+			if f, ok := p.w.(*os.File); ok {
+				// A terminal that reports 0 columns (a pty nobody sized,
+				// as under script(1)) would get a bar of width 0.
+				if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols < 40 {
+					width = progressbar.OptionSetWidth(20)
+				}
+			}
 			p.bar = progressbar.NewOptions64(pr.Total,
 				progressbar.OptionSetWriter(p.w),
+				width,
+				progressbar.OptionShowCount(),
 				progressbar.OptionShowBytes(true),
 				progressbar.OptionShowTotalBytes(true),
 				progressbar.OptionUseIECUnits(true),
 				progressbar.OptionSetPredictTime(true),
 				progressbar.OptionThrottle(100*time.Millisecond),
 				progressbar.OptionSpinnerType(14),
-				progressbar.OptionFullWidth(),
 				progressbar.OptionSetDescription("rawcp"),
 			)
 		}
 		p.bar.Set64(pr.Bytes)
 	case "json":
-		// About once a second, plus the last line.
-		if pr.Done || p.last.IsZero() || time.Since(p.last) >= time.Second {
+		// About once a second (xfer calls about every second; the margin
+		// keeps a call that comes a little early from being skipped),
+		// plus the first and the last line.
+		if pr.Done || p.last.IsZero() || time.Since(p.last) >= 900*time.Millisecond {
 			p.last = time.Now()
 			p.enc.Encode(pr)
 		}

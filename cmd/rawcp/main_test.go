@@ -82,6 +82,10 @@ func TestUsage(t *testing.T) {
 		{"size overflow", []string{"--skip", "99999999999T", src, dst}},
 		{"bad depth", []string{"--depth", "x", src, dst}},
 		{"zero-size block", []string{"--bs", "0", "--depth", "0", "--engine", "nope", src, dst}},
+		{"zero block size", []string{"--bs", "0", src, dst}},
+		{"zero depth", []string{"--depth", "0", src, dst}},
+		{"fractional depth", []string{"--depth", "1.5", src, dst}},
+		{"depth too large", []string{"--depth", "5000", src, dst}},
 		{"unknown engine", []string{"--engine", "aio", src, dst}},
 		{"unknown lock policy", []string{"--lock", "maybe", src, dst}},
 		{"unknown progress", []string{"--progress", "dots", src, dst}},
@@ -118,28 +122,91 @@ func TestHelp(t *testing.T) {
 	if code := run([]string{"--help"}, os.Stdin, tempOut(t), &stderr); code != exitOK {
 		t.Fatalf("--help exit %d", code)
 	}
-	for _, w := range []string{"Usage: rawcp", "--bs", "--allow-buffered", "Exit status", "130"} {
+	for _, w := range []string{"Usage: rawcp", "--bs", "--allow-buffered", "--progress", "--json", "Exit status",
+		"\n  0 ", "\n  1 ", "\n  2 ", "\n  130 ", "KiB", "KB"} {
 		if !strings.Contains(stderr.String(), w) {
 			t.Errorf("--help lacks %q", w)
 		}
 	}
 }
 
+// TestRefusalExit runs refusals through the command: exit 1, one line on
+// stderr naming the problem and what to do, nothing on stdout, and the
+// destination untouched (xfer's TestRefusals covers every refusal).
 func TestRefusalExit(t *testing.T) {
 	src, _ := randomFile(t, 10000)
-	dst := filepath.Join(t.TempDir(), "dst")
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "existing")
+	old := make([]byte, 7000)
+	rand.Read(old)
+	if err := os.WriteFile(existing, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		root bool
+		args func(t *testing.T) []string
+		dst  string // checked untouched (existing) or not created
+		want string // in the message
+	}{
+		{"alignment", false, func(t *testing.T) []string { return []string{"--skip", "100", src, filepath.Join(dir, "new")} }, "new", "not a multiple of"},
+		{"same file", false, func(t *testing.T) []string { return []string{existing, existing} }, "existing", "same file"},
+		{"missing source", false, func(t *testing.T) []string {
+			return []string{filepath.Join(dir, "nope"), filepath.Join(dir, "new")}
+		}, "new", "no such file"},
+		{"directory", false, func(t *testing.T) []string { return []string{src, dir} }, "existing", "is a directory"},
+		{"newline in a name", false, func(t *testing.T) []string {
+			return []string{filepath.Join(dir, "no\nsuch"), filepath.Join(dir, "new")}
+		}, "new", `no\nsuch`},
+		{"device too small", true, func(t *testing.T) []string {
+			dev, _ := testdev.Loop(t, 4096, 512, false)
+			return []string{"--json", src, dev}
+		}, "existing", "too small"},
+		{"with --json", false, func(t *testing.T) []string { return []string{"--json", existing, existing} }, "existing", "same file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.root && os.Geteuid() != 0 {
+				t.Skip("skipping: needs root")
+			}
+			args := tt.args(t)
+			var stdout, stderr bytes.Buffer
+			c := rawcp(args...)
+			c.Stdout, c.Stderr = &stdout, &stderr
+			if code := exitCode(t, c.Run()); code != exitError {
+				t.Fatalf("exit %d, want 1: %s", code, stderr.String())
+			}
+			oneLine(t, stderr.String())
+			if !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("stderr %q lacks %q", stderr.String(), tt.want)
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("stdout %q, want nothing", stdout.String())
+			}
+			got, err := os.ReadFile(filepath.Join(dir, tt.dst))
+			switch {
+			case tt.dst == "existing" && !bytes.Equal(got, old):
+				t.Errorf("%s changed", existing)
+			case tt.dst != "existing" && err == nil:
+				t.Errorf("%s was created", tt.dst)
+			}
+		})
+	}
+}
+
+// TestProgressBar forces the bar onto a non-terminal: it shows the bytes,
+// the total and the percentage, and ends at 100%.
+func TestProgressBar(t *testing.T) {
+	src, _ := randomFile(t, 1<<20)
 	var stderr bytes.Buffer
-	c := rawcp("--skip", "100", src, dst)
-	c.Stderr = &stderr
-	if code := exitCode(t, c.Run()); code != exitError {
-		t.Fatalf("exit %d, want 1: %s", code, stderr.String())
+	if code := run([]string{"--progress=bar", src, filepath.Join(t.TempDir(), "dst")}, os.Stdin, tempOut(t), &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	oneLine(t, stderr.String())
-	if !strings.Contains(stderr.String(), "not a multiple of 512") {
-		t.Errorf("stderr %q does not name the rule", stderr.String())
-	}
-	if _, err := os.Stat(dst); err == nil {
-		t.Errorf("%s was created", dst)
+	out := stderr.String()
+	for _, w := range []string{"100%", "/1.0 MiB", "rawcp: 1 MiB (1048576 bytes) copied"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("bar output lacks %q: %q", w, out)
+		}
 	}
 }
 
@@ -243,6 +310,7 @@ func TestProgressJSON(t *testing.T) {
 	}
 	sc := bufio.NewScanner(&stderr)
 	lines := 0
+	var last map[string]float64
 	for sc.Scan() {
 		if !strings.HasPrefix(sc.Text(), "{") {
 			continue // the human summary
@@ -260,9 +328,13 @@ func TestProgressJSON(t *testing.T) {
 		if m["total"] != 1<<20 {
 			t.Errorf("total %v", m["total"])
 		}
+		last = m
 	}
 	if lines == 0 {
 		t.Fatalf("no NDJSON progress line in %q", stderr.String())
+	}
+	if last["bytes"] != 1<<20 || last["eta_sec"] != 0 {
+		t.Errorf("last progress line %v, want all bytes and eta_sec 0", last)
 	}
 }
 

@@ -1,0 +1,87 @@
+package xfer
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rawio/rawio/engine"
+	"golang.org/x/sys/unix"
+)
+
+// einvalEngine makes every read that crosses the end of the source fail
+// with EINVAL, as some file systems answer an O_DIRECT read at an
+// unaligned end instead of returning it short.
+type einvalEngine struct {
+	engine.Engine
+	file int   // the source's engine file index
+	size int64 // the source's size
+	bad  map[uint64]bool
+}
+
+func (e *einvalEngine) Submit(reqs ...engine.Request) error {
+	for _, r := range reqs {
+		e.bad[r.Tag] = r.Op == engine.OpRead && r.File == e.file && r.Offset+int64(len(r.Data)) > e.size
+	}
+	return e.Engine.Submit(reqs...)
+}
+
+func (e *einvalEngine) Wait(min int, out []engine.Completion) (int, error) {
+	n, err := e.Engine.Wait(min, out)
+	for i := range out[:n] {
+		if e.bad[out[i].Tag] {
+			out[i].N, out[i].Err = 0, os.NewSyscallError("pread", unix.EINVAL)
+			e.bad[out[i].Tag] = false
+		}
+	}
+	return n, err
+}
+
+// TestEINVALAtUnalignedEnd: the last piece is read through the page cache
+// instead, dropped again, and reported; the copy is complete.
+func TestEINVALAtUnalignedEnd(t *testing.T) {
+	for _, eng := range []string{"uring", "sync"} {
+		for _, size := range []int64{100, 64<<10 + 100, 3 * 64 << 10} {
+			t.Run(fmt.Sprintf("%s/%d", eng, size), func(t *testing.T) {
+				dir := t.TempDir()
+				data := make([]byte, size)
+				rand.Read(data)
+				src := filepath.Join(dir, "src")
+				if err := os.WriteFile(src, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				o := NewOptions()
+				o.Src, o.Dst, o.Engine, o.BlockSize = src, filepath.Join(dir, "dst"), eng, 64<<10
+				if err := o.normalize(); err != nil {
+					t.Fatal(err)
+				}
+				j, err := prepare(&o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer j.close()
+				j.eng = &einvalEngine{Engine: j.eng, file: j.srcIdx, size: size, bad: map[uint64]bool{}}
+				sum, err := j.run(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _ := os.ReadFile(o.Dst)
+				if !bytes.Equal(got, data) || sum.Bytes != size {
+					t.Fatalf("copied %d bytes (summary %d), want %d, equal %v", len(got), sum.Bytes, size, bytes.Equal(got, data))
+				}
+				if sum.Src.CachePagesAdded != 0 {
+					t.Errorf("the buffered read left %d pages of the source cached", sum.Src.CachePagesAdded)
+				}
+				fb := strings.Join(sum.Fallbacks, "; ")
+				if aligned := size%int64(j.src.align) == 0; aligned == strings.Contains(fb, "EINVAL") {
+					t.Errorf("size %d: fallbacks %q", size, sum.Fallbacks)
+				}
+			})
+		}
+	}
+}
