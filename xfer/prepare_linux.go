@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/rawio/rawio/aligned"
 	"github.com/rawio/rawio/engine"
@@ -87,6 +88,9 @@ func prepare(o *Options) (j *job, err error) {
 	src, dst := j.src, j.dst
 	// Same file or device?
 	if src.exists && dst.exists && sameFile(&src.st, &dst.st) {
+		if src.kind != dst.kind {
+			return j, refuse(ErrSameFile, "%s and %s hold the same data, a loop device and its backing file (name a different DST)", label(src, "stdin"), label(dst, "stdout"))
+		}
 		return j, refuse(ErrSameFile, "%s and %s are the same %s (name a different DST)", label(src, "stdin"), label(dst, "stdout"), kindNoun(dst.kind))
 	}
 
@@ -571,12 +575,44 @@ func alignHint(what string, v, rule int64) string {
 	return fmt.Sprintf("use a multiple of %d, e.g. %s %d", rule, what, lo)
 }
 
+// sameFile reports whether a and b name the same data: the same file, the
+// same block device, or a loop device and the file behind it (writing a
+// file onto a loop device backed by that file destroys both).
 func sameFile(a, b *unix.Stat_t) bool {
-	ta, tb := a.Mode&unix.S_IFMT, b.Mode&unix.S_IFMT
-	if ta == unix.S_IFBLK && tb == unix.S_IFBLK {
-		return a.Rdev == b.Rdev
+	for _, x := range identities(a) {
+		for _, y := range identities(b) {
+			if x == y {
+				return true
+			}
+		}
 	}
-	return ta == tb && a.Dev == b.Dev && a.Ino == b.Ino
+	return false
+}
+
+// identity names the data behind a stat result: a block device by its
+// device number, anything else by file system device and inode.
+type identity struct {
+	blk      bool
+	dev, ino uint64
+}
+
+// identities returns what st names, and for a loop device also the file it
+// is backed by, read from /sys/dev/block/MAJ:MIN/loop/backing_file
+// (drivers/block/loop.c).
+func identities(st *unix.Stat_t) []identity {
+	if st.Mode&unix.S_IFMT != unix.S_IFBLK {
+		return []identity{{dev: st.Dev, ino: st.Ino}}
+	}
+	ids := []identity{{blk: true, dev: st.Rdev}}
+	b, err := os.ReadFile(fmt.Sprintf("/sys/dev/block/%d:%d/loop/backing_file", unix.Major(st.Rdev), unix.Minor(st.Rdev)))
+	if err != nil {
+		return ids
+	}
+	var bst unix.Stat_t
+	if err := unix.Stat(strings.TrimSuffix(strings.TrimSpace(string(b)), " (deleted)"), &bst); err == nil {
+		ids = append(ids, identities(&bst)...)
+	}
+	return ids
 }
 
 func kindNoun(k aligned.Kind) string {

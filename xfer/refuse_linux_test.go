@@ -80,6 +80,14 @@ func TestRefusals(t *testing.T) {
 			dev, _ := testdev.Loop(t, 1<<20, 512, true)
 			o.Src, o.Dst = dev, dev
 		}, xfer.ErrSameFile},
+		{"loop device backed by the source", true, func(t *testing.T, o *xfer.Options) {
+			dev, backing := testdev.Loop(t, 1<<20, 512, true)
+			o.Src, o.Dst = backing, dev
+		}, xfer.ErrSameFile},
+		{"source is the loop device behind the destination file", true, func(t *testing.T, o *xfer.Options) {
+			dev, backing := testdev.Loop(t, 1<<20, 512, true)
+			o.Src, o.Dst = dev, backing
+		}, xfer.ErrSameFile},
 		{"device too small", true, func(t *testing.T, o *xfer.Options) {
 			dev, _ := testdev.Loop(t, 2<<20, 512, true)
 			o.Src, o.Dst = src, dev
