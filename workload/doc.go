@@ -10,7 +10,8 @@
 // Bench checks every job against the target before any I/O (safety,
 // region, direct I/O alignment), runs them one after the other and returns
 // a Document. WriteJSON, WriteTable and WritePlot render that one value;
-// nothing is kept in globals.
+// nothing is kept in globals. Options holds rawbench's flags (AddFlags)
+// and turns them into a Config, reporting bad values as *UsageError.
 //
 // Guarantees of a Result:
 //   - ios counts only I/Os completed inside the measurement window, which

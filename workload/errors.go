@@ -30,6 +30,17 @@ var (
 	ErrBadTarget = errors.New("unusable target")
 )
 
+// UsageError reports options that cannot work whatever the target is
+// (an unknown rw, engine or cache mode, a bad size or duration, a value
+// out of range, an empty list entry); commands exit 2 for it. Err is the
+// error behind it, such as the one ParseRW or Spec.Expand returned.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+func usagef(format string, a ...any) error { return &UsageError{fmt.Errorf(format, a...)} }
+
 // refusal is an error whose message stands alone while errors.Is still
 // finds the sentinel (or errno) behind it.
 type refusal struct {
