@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/rawio/rawio/engine"
 	"github.com/rawio/rawio/internal/testdev"
@@ -17,6 +19,9 @@ import (
 // per I/O at that depth, MB/s the throughput. "file" is a 64 MiB temp file
 // opened O_DIRECT (the disk under the test directory); "zram" (root only)
 // is a RAM block device, fast enough that the engine's own cost shows.
+// Besides ns/op it reports IOPS and the p50 and p99 of
+// Completion.Latency ("p50-ns", "p99-ns"), where the scheduling of the
+// sync engine's workers shows.
 func BenchmarkRandRead4K(b *testing.B) {
 	const bs, size = 4096, 64 << 20
 	targets := []struct {
@@ -59,6 +64,7 @@ func BenchmarkRandRead4K(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "IOPS")
 	})
 	for _, tg := range targets {
 		for _, v := range []variant{
@@ -81,6 +87,7 @@ func BenchmarkRandRead4K(b *testing.B) {
 					for s := range depth {
 						free = append(free, s)
 					}
+					lats := make([]time.Duration, 0, b.N)
 					b.SetBytes(bs)
 					b.ReportAllocs()
 					b.ResetTimer()
@@ -108,11 +115,25 @@ func BenchmarkRandRead4K(b *testing.B) {
 								b.Fatalf("N %d err %v", c.N, c.Err)
 							}
 							free = append(free, int(c.Tag))
+							lats = append(lats, c.Latency)
 						}
 						done += n
 					}
+					b.StopTimer()
+					reportLatency(b, lats)
 				})
 			}
 		}
 	}
+}
+
+// reportLatency reports IOPS and the median and 99th percentile of lats.
+func reportLatency(b *testing.B, lats []time.Duration) {
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "IOPS")
+	if len(lats) == 0 {
+		return
+	}
+	slices.Sort(lats)
+	b.ReportMetric(float64(lats[len(lats)/2]), "p50-ns")
+	b.ReportMetric(float64(lats[len(lats)*99/100]), "p99-ns")
 }

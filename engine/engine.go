@@ -54,20 +54,27 @@ type Engine interface {
 	// Fixed reports whether registered buffers (READ_FIXED/WRITE_FIXED)
 	// are in use.
 	Fixed() bool
-	// Submit queues reqs and hands them to the kernel or the workers
-	// without waiting for them. It fails with ErrQueueFull when more than
-	// Depth would be in flight, or with an error naming a bad request;
-	// when it fails nothing was queued.
+	// Submit queues reqs without waiting for them: the sync engine
+	// hands them to its workers, the uring engine to the kernel in the
+	// next Wait (see the package doc). It fails with ErrQueueFull when
+	// more than Depth would be in flight, or with an error naming a bad
+	// request; when it fails nothing was queued.
 	Submit(reqs ...Request) error
-	// Wait blocks until at least min completions are available (0 polls),
-	// stores up to len(out) of them in out and returns how many. min must
-	// not exceed len(out) nor InFlight().
+	// Wait first starts whatever Submit queued, then blocks until at
+	// least min completions are available (0 polls: it never blocks),
+	// stores up to len(out) of them in out and returns how many. min
+	// must not exceed len(out) nor InFlight(). Wait(0, nil) only starts
+	// the queued requests.
 	Wait(min int, out []Completion) (int, error)
-	// InFlight returns how many submitted requests were not yet reaped.
+	// InFlight returns how many submitted requests were not yet reaped,
+	// whether or not the kernel has seen them yet. It makes no system
+	// call.
 	InFlight() int
 	// Close releases the engine's resources (ring, workers). It does not
 	// wait for or cancel requests in flight: drain them with Wait first.
-	// A second Close returns nil.
+	// Requests queued and not yet started (not handed to the kernel, or
+	// to a sync worker) are dropped and never run. A second Close
+	// returns nil.
 	Close() error
 }
 

@@ -13,8 +13,21 @@ import (
 
 // syncEngine runs Depth worker goroutines, each doing one blocking
 // pread/pwrite (or sgl preadv/pwritev) at a time, so Depth is real
-// concurrency. Requests and results travel over channels sized to Depth:
-// with at most Depth in flight neither send ever blocks.
+// concurrency.
+//
+// Requests and results travel through two rings of Depth entries,
+// allocated once and guarded by one mutex, rather than through channels;
+// with at most Depth in flight neither ring can overflow. A worker takes
+// the oldest queued request only when it actually runs, so requests are
+// served in the order they were submitted by whichever worker gets a CPU
+// first. With a channel the request went to a particular parked worker at
+// send time, and that worker could then sit runnable behind the others in
+// the Go scheduler's run queue (the last goroutine readied runs next,
+// proc.go runnext): with more workers than CPUs that put ~1 ms in the p99
+// latency of a RAM-backed device at depth 32. Wakeups are counted: Submit
+// wakes only as many idle workers as it queued requests, a worker that
+// finds more work goes on without sleeping, and Wait is woken once, when
+// the completions it asked for are there, not for each one.
 //
 // At Depth 1 there is nothing to overlap, and handing the request to
 // another goroutine would only add a goroutine switch (or a thread wakeup)
@@ -27,14 +40,21 @@ type syncEngine struct {
 	fds      []int
 	vectored bool
 	lim      sgl.Limits
-
-	jobs     chan syncJob
-	done     chan syncJob
-	inline   syncJob // Depth 1: the finished request, when inflight == 1
-	wg       sync.WaitGroup
 	base     time.Time
-	inflight int
+	inflight int // owned by the goroutine driving the engine
 	closed   bool
+	inline   syncJob // Depth 1: the finished request, when inflight == 1
+
+	// Depth > 1; all guarded by mu.
+	mu    sync.Mutex
+	work  sync.Cond // idle workers wait here for jobs
+	ready sync.Cond // Wait waits here for want completions
+	jobs  jobRing   // submitted, not yet taken by a worker
+	done  jobRing   // finished, not yet reaped
+	idle  int       // workers waiting on work and not yet signalled
+	want  int       // completions Wait is waiting for; 0 when it is not
+	stop  bool
+	wg    sync.WaitGroup
 }
 
 // syncJob goes to a worker as a request and comes back as its result.
@@ -43,6 +63,24 @@ type syncJob struct {
 	t0  time.Duration // Submit time, since base
 	n   int
 	err error
+}
+
+// jobRing is a FIFO of at most len(buf) jobs.
+type jobRing struct {
+	buf        []syncJob
+	head, size int
+}
+
+func (r *jobRing) push(j *syncJob) {
+	r.buf[(r.head+r.size)%len(r.buf)] = *j
+	r.size++
+}
+
+func (r *jobRing) pop() *syncJob {
+	j := &r.buf[r.head]
+	r.head = (r.head + 1) % len(r.buf)
+	r.size--
+	return j
 }
 
 func newSync(o Options) (*syncEngine, error) {
@@ -61,8 +99,9 @@ func newSync(o Options) (*syncEngine, error) {
 	if o.Depth == 1 {
 		return e, nil
 	}
-	e.jobs = make(chan syncJob, o.Depth)
-	e.done = make(chan syncJob, o.Depth)
+	e.work.L, e.ready.L = &e.mu, &e.mu
+	e.jobs.buf = make([]syncJob, o.Depth)
+	e.done.buf = make([]syncJob, o.Depth)
 	e.wg.Add(o.Depth)
 	for range o.Depth {
 		go e.worker()
@@ -81,24 +120,35 @@ func (e *syncEngine) Submit(reqs ...Request) error {
 	if err := checkBatch(reqs, e.inflight, e.depth, len(e.fds), nil, false); err != nil {
 		return err
 	}
-	t0 := time.Since(e.base)
-	if e.jobs == nil {
-		for i := range reqs { // at most one: depth 1
-			j := syncJob{req: reqs[i], t0: t0}
-			j.n, j.err = e.do(&j.req)
-			j.req.Data = nil
-			e.inline = j
-		}
-		e.inflight += len(reqs)
+	if len(reqs) == 0 {
 		return nil
 	}
-	for i := range reqs {
-		e.jobs <- syncJob{req: reqs[i], t0: t0}
-	}
+	t0 := time.Since(e.base)
 	e.inflight += len(reqs)
+	if e.jobs.buf == nil {
+		// Depth 1: exactly one request.
+		e.inline = syncJob{req: reqs[0], t0: t0}
+		j := &e.inline
+		j.n, j.err = e.do(&j.req)
+		j.req.Data = nil
+		return nil
+	}
+	e.mu.Lock()
+	for i := range reqs {
+		e.jobs.push(&syncJob{req: reqs[i], t0: t0})
+	}
+	wake := min(len(reqs), e.idle)
+	e.idle -= wake
+	e.mu.Unlock()
+	for range wake {
+		e.work.Signal()
+	}
 	return nil
 }
 
+// Wait takes the finished requests under the lock and reads the clock
+// once for the whole batch, after the lock: every completion in it is
+// reaped at that moment.
 func (e *syncEngine) Wait(min int, out []Completion) (int, error) {
 	if e.closed {
 		return 0, ErrClosed
@@ -106,42 +156,53 @@ func (e *syncEngine) Wait(min int, out []Completion) (int, error) {
 	if err := checkWait(min, len(out), e.inflight); err != nil {
 		return 0, err
 	}
-	if e.jobs == nil {
+	if e.jobs.buf == nil {
 		if e.inflight == 0 || len(out) == 0 {
 			return 0, nil
 		}
-		e.complete(&out[0], e.inline)
+		j := &e.inline
+		out[0] = Completion{Tag: j.req.Tag, N: j.n, Err: j.err, Latency: time.Since(e.base) - j.t0}
+		e.inline = syncJob{}
+		e.inflight--
 		return 1, nil
 	}
+	e.mu.Lock()
+	for e.done.size < min {
+		e.want = min
+		e.ready.Wait()
+	}
 	n := 0
-	for n < min {
-		e.complete(&out[n], <-e.done)
+	for n < len(out) && e.done.size > 0 {
+		j := e.done.pop()
+		// Latency holds the Submit time until the clock is read below.
+		out[n] = Completion{Tag: j.req.Tag, N: j.n, Err: j.err, Latency: j.t0}
+		j.err = nil
 		n++
 	}
-	for n < len(out) && e.inflight > 0 {
-		select {
-		case j := <-e.done:
-			e.complete(&out[n], j)
-			n++
-		default:
-			return n, nil
-		}
+	e.mu.Unlock()
+	if n == 0 {
+		return 0, nil
 	}
+	now := time.Since(e.base)
+	for i := range out[:n] {
+		out[i].Latency = now - out[i].Latency
+	}
+	e.inflight -= n
 	return n, nil
 }
 
-func (e *syncEngine) complete(c *Completion, j syncJob) {
-	*c = Completion{Tag: j.req.Tag, N: j.n, Err: j.err, Latency: time.Since(e.base) - j.t0}
-	e.inflight--
-}
-
+// Close stops the workers and waits for the reads and writes they are
+// running to return; requests queued but not yet started are dropped.
 func (e *syncEngine) Close() error {
 	if e.closed {
 		return nil
 	}
 	e.closed = true
-	if e.jobs != nil {
-		close(e.jobs)
+	if e.jobs.buf != nil {
+		e.mu.Lock()
+		e.stop = true
+		e.mu.Unlock()
+		e.work.Broadcast()
 		e.wg.Wait()
 	}
 	return nil
@@ -149,10 +210,26 @@ func (e *syncEngine) Close() error {
 
 func (e *syncEngine) worker() {
 	defer e.wg.Done()
-	for j := range e.jobs {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for {
+		for e.jobs.size == 0 && !e.stop {
+			e.idle++
+			e.work.Wait()
+		}
+		if e.stop {
+			return
+		}
+		j := *e.jobs.pop()
+		e.mu.Unlock()
 		j.n, j.err = e.do(&j.req)
 		j.req.Data = nil // the caller owns the buffer again
-		e.done <- j
+		e.mu.Lock()
+		e.done.push(&j)
+		if e.want > 0 && e.done.size >= e.want {
+			e.want = 0
+			e.ready.Signal()
+		}
 	}
 }
 

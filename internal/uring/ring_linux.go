@@ -228,8 +228,9 @@ func (r *Ring) SQEntries() int { return int(r.sqEntries) }
 func (r *Ring) CQEntries() int { return int(r.cqEntries) }
 
 // NextSQE returns the next free submission queue entry, which the caller
-// fills (a Prep method overwrites all of it). It is handed to the kernel
-// by the next Submit or SubmitAndWait. ErrQueueFull when none is free.
+// fills (a Prep method overwrites all of it). It only writes memory: the
+// SQE is handed to the kernel by the next Submit or SubmitAndWait.
+// ErrQueueFull when none is free.
 func (r *Ring) NextSQE() (*SQE, error) {
 	if r.closed {
 		return nil, ErrClosed
@@ -275,15 +276,24 @@ func (r *Ring) Submit() (int, error) {
 }
 
 // SubmitAndWait submits the queued SQEs and blocks until at least waitNr
-// CQEs are ready to Reap; at least that many requests must be outstanding,
-// or it blocks for good. EINTR is retried. It returns how many SQEs the
-// kernel consumed.
+// CQEs are ready to Reap, in one io_uring_enter(2) with both to_submit
+// and min_complete (IORING_ENTER_GETEVENTS) when the kernel takes the
+// whole batch; at least waitNr requests must be outstanding, or it blocks
+// for good. It enters the kernel only when there is something to submit
+// or to wait for. GETEVENTS is passed whenever it enters, even for
+// waitNr 0: it costs nothing when there is nothing to wait for, and it
+// runs the completion work CoopTaskrun deferred (io_uring/io_uring.c
+// io_cqring_wait), so a submit-and-poll sees what has finished. EINTR is
+// retried. It returns how many SQEs the kernel consumed; on an error the
+// kernel consumed none of those still queued (io_uring_enter(2)).
 func (r *Ring) SubmitAndWait(waitNr int) (int, error) {
 	if r.closed {
 		return 0, ErrClosed
 	}
 	// Publish the new SQEs: every field was written before this store,
-	// which the kernel pairs with a load-acquire of the tail.
+	// which the kernel pairs with a load-acquire of the tail. Without
+	// SQPOLL the kernel reads the tail only inside io_uring_enter, so
+	// publishing here rather than in NextSQE loses nothing.
 	atomic.StoreUint32(r.sqTail, r.sqeTail)
 	submitted := 0
 	for {
@@ -292,11 +302,7 @@ func (r *Ring) SubmitAndWait(waitNr int) (int, error) {
 		if toSubmit == 0 && need <= 0 {
 			return submitted, nil
 		}
-		var flags, minComplete uint32
-		if need > 0 {
-			flags, minComplete = enterGetEvents, uint32(need)
-		}
-		n, errno := enter(r.fd, toSubmit, minComplete, flags)
+		n, errno := enter(r.fd, toSubmit, uint32(max(need, 0)), enterGetEvents)
 		if errno == unix.EINTR {
 			// Nothing was submitted (io_uring_enter returns the count
 			// when it was): wait again for what is still missing.
@@ -314,22 +320,31 @@ func (r *Ring) SubmitAndWait(waitNr int) (int, error) {
 	}
 }
 
-// Poll enters the kernel without submitting or waiting, only to run
-// pending completion work (see NeedsEnter), when there is any.
-func (r *Ring) Poll() error {
+// WaitReady blocks until at least waitNr CQEs are ready to Reap without
+// submitting anything; at least that many requests must be in the
+// kernel. With waitNr 0 it is Poll. EINTR is retried.
+func (r *Ring) WaitReady(waitNr int) error {
 	if r.closed {
 		return ErrClosed
 	}
 	for {
-		_, errno := enter(r.fd, 0, 0, enterGetEvents)
-		if errno == unix.EINTR {
+		need := waitNr - r.Ready()
+		_, errno := enter(r.fd, 0, uint32(max(need, 0)), enterGetEvents)
+		switch {
+		case errno == unix.EINTR:
 			continue
-		}
-		if errno != 0 {
+		case errno != 0:
 			return os.NewSyscallError("io_uring_enter", errno)
+		case r.Ready() >= waitNr:
+			return nil
 		}
-		return nil
 	}
+}
+
+// Poll enters the kernel without submitting or waiting, only to run
+// pending completion work (see NeedsEnter), when there is any.
+func (r *Ring) Poll() error {
+	return r.WaitReady(0)
 }
 
 // NeedsEnter reports whether completions may be waiting in the kernel for

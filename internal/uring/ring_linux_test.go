@@ -104,6 +104,43 @@ func TestNop(t *testing.T) {
 	}
 }
 
+// TestWaitReady submits NOPs, then waits for their CQEs without
+// submitting anything more, as the engine does when the kernel refused
+// new SQEs: what is queued must stay queued.
+func TestWaitReady(t *testing.T) {
+	r := newRing(t, Config{Entries: 4, CoopTaskrun: true})
+	for i := range 2 {
+		s, err := r.NextSQE()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.PrepNop(uint64(i))
+	}
+	if n, err := r.Submit(); n != 2 || err != nil {
+		t.Fatalf("Submit = %d, %v; want 2, nil", n, err)
+	}
+	s, err := r.NextSQE()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.PrepNop(2)
+	if err := r.WaitReady(2); err != nil {
+		t.Fatal(err)
+	}
+	if r.Ready() < 2 || r.Unsubmitted() != 1 {
+		t.Fatalf("ready %d unsubmitted %d, want >= 2 and 1", r.Ready(), r.Unsubmitted())
+	}
+	if err := r.Poll(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.SubmitAndWait(3); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.Reap(make([]CQE, 4)); n != 3 {
+		t.Fatalf("reaped %d CQEs, want 3", n)
+	}
+}
+
 func TestQueueFull(t *testing.T) {
 	r := newRing(t, Config{Entries: 4})
 	for i := range 4 {
@@ -411,6 +448,9 @@ func TestClose(t *testing.T) {
 	}
 	if _, err := r.SubmitAndWait(1); !errors.Is(err, ErrClosed) {
 		t.Errorf("SubmitAndWait after Close: %v", err)
+	}
+	if err := r.WaitReady(1); !errors.Is(err, ErrClosed) {
+		t.Errorf("WaitReady after Close: %v", err)
 	}
 	if err := r.RegisterFiles([]int{0}); !errors.Is(err, ErrClosed) {
 		t.Errorf("RegisterFiles after Close: %v", err)
