@@ -6,7 +6,11 @@
 // goroutines doing pread/pwrite, or preadv/pwritev through package sgl
 // when Options.Vectored). "auto" picks uring when the kernel allows it and
 // otherwise sync, and says so in the Fallback New returns; asking for
-// "uring" never falls back.
+// "uring" never falls back. "auto" also picks sync when one of the files is
+// a block device that does not take non-blocking I/O (preadv2 with
+// RWF_NOWAIT fails with EOPNOTSUPP, as on zram): io_uring would hand every
+// request on it to a kernel worker thread, which measured slower than
+// pread/pwrite there (docs/benchmarks.md).
 //
 // # Guarantees
 //

@@ -131,6 +131,17 @@ func New(opts Options) (Engine, Fallback, error) {
 	case KindUring:
 		return newUring(opts, false)
 	}
+	var buf []byte
+	if len(opts.Buffers) > 0 {
+		buf = opts.Buffers[0]
+	}
+	if dev := blockingDevice(opts.Files, buf); dev != "" {
+		s, err := newSync(opts)
+		if err != nil {
+			return nil, Fallback{}, err
+		}
+		return s, Fallback{Happened: true, Reason: dev + " does not take non-blocking I/O (preadv2 RWF_NOWAIT: operation not supported), so io_uring would hand every request to a kernel worker thread"}, nil
+	}
 	e, fb, err := newUring(opts, true)
 	if err == nil {
 		return e, fb, nil

@@ -4,6 +4,7 @@ package engine
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/rawio/rawio/internal/uring"
 )
@@ -11,3 +12,5 @@ import (
 func newUring(o Options, auto bool) (Engine, Fallback, error) {
 	return nil, Fallback{}, fmt.Errorf("%w: %w", ErrUringUnavailable, uring.ErrNotSupported)
 }
+
+func blockingDevice([]*os.File, []byte) string { return "" }
