@@ -531,3 +531,33 @@ func TestStreamOutDepths(t *testing.T) {
 		}
 	}
 }
+
+// TestAutoPicksSyncOnZram: zram refuses non-blocking I/O, so --engine auto
+// copies with the sync engine there and says why in the fallbacks.
+func TestAutoPicksSyncOnZram(t *testing.T) {
+	dir := t.TempDir()
+	data := randomBytes(t, 1<<20)
+	src := writeFile(t, dir, data)
+	dev := testdev.Zram(t, 4<<20)
+	o := xfer.NewOptions()
+	o.Src, o.Dst, o.Engine = src, dev, "auto"
+	sum, err := xfer.Copy(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Engine != "sync" {
+		t.Fatalf("auto on %s ran %s, want sync; fallbacks %q", dev, sum.Engine, sum.Fallbacks)
+	}
+	found := false
+	for _, f := range sum.Fallbacks {
+		if strings.Contains(f, "engine sync instead of io_uring") && strings.Contains(f, "RWF_NOWAIT") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("sync chosen without a fallback that says why: %q", sum.Fallbacks)
+	}
+	if got := readAt(t, dev, 0, int64(len(data))); !bytes.Equal(got, data) {
+		t.Fatal("zram holds different bytes than the source")
+	}
+}

@@ -236,7 +236,11 @@ func prepare(o *Options) (j *job, err error) {
 		if eng.Name() == o.Engine || o.Engine == engine.KindAuto && eng.Name() == engine.KindUring {
 			j.fallback("engine %s: %s", eng.Name(), fb.Reason)
 		} else {
-			j.fallback("engine %s instead of %s: %s", eng.Name(), o.Engine, fb.Reason)
+			want := o.Engine
+			if want == engine.KindAuto {
+				want = "io_uring"
+			}
+			j.fallback("engine %s instead of %s: %s", eng.Name(), want, fb.Reason)
 		}
 	}
 
