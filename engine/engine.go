@@ -131,11 +131,7 @@ func New(opts Options) (Engine, Fallback, error) {
 	case KindUring:
 		return newUring(opts, false)
 	}
-	var buf []byte
-	if len(opts.Buffers) > 0 {
-		buf = opts.Buffers[0]
-	}
-	if dev := blockingDevice(opts.Files, buf); dev != "" {
+	if dev := blockingDevice(opts.Files); dev != "" {
 		s, err := newSync(opts)
 		if err != nil {
 			return nil, Fallback{}, err

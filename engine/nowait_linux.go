@@ -22,15 +22,25 @@ import (
 // fails with EOPNOTSUPP on a file without FMODE_NOWAIT
 // (kiocb_set_rw_flags in include/linux/fs.h). The probe reads one block at
 // offset 0 through a fresh read-only O_DIRECT descriptor (the caller's may
-// be write-only) into buf, which must be aligned for direct I/O.
-func blockingDevice(files []*os.File, buf []byte) string {
+// be write-only) into a private page-aligned mapping, never the caller's
+// buffers (a benchmark's write buffers hold data it chose).
+func blockingDevice(files []*os.File) string {
+	var buf []byte
+	defer func() {
+		if buf != nil {
+			unix.Munmap(buf)
+		}
+	}()
 	for _, f := range files {
 		fi, err := f.Stat()
 		if err != nil || fi.Mode()&os.ModeDevice == 0 || fi.Mode()&os.ModeCharDevice != 0 {
 			continue
 		}
-		if len(buf) == 0 {
-			return ""
+		if buf == nil {
+			// 64 KiB covers any logical block size Linux supports.
+			if buf, err = unix.Mmap(-1, 0, 64<<10, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS); err != nil {
+				return ""
+			}
 		}
 		fd, err := unix.Open(fmt.Sprintf("/proc/self/fd/%d", f.Fd()), unix.O_RDONLY|unix.O_DIRECT|unix.O_CLOEXEC, 0)
 		if err != nil {

@@ -13,4 +13,4 @@ func newUring(o Options, auto bool) (Engine, Fallback, error) {
 	return nil, Fallback{}, fmt.Errorf("%w: %w", ErrUringUnavailable, uring.ErrNotSupported)
 }
 
-func blockingDevice([]*os.File, []byte) string { return "" }
+func blockingDevice([]*os.File) string { return "" }

@@ -302,7 +302,14 @@ func (r *Ring) SubmitAndWait(waitNr int) (int, error) {
 		if toSubmit == 0 && need <= 0 {
 			return submitted, nil
 		}
-		n, errno := enter(r.fd, toSubmit, uint32(max(need, 0)), enterGetEvents)
+		// min_complete counts every CQE in the ring, those already there
+		// included (io_cqring_wait), so ask for waitNr, not the
+		// difference: asking for less returns at once and spins.
+		minComplete := 0
+		if need > 0 {
+			minComplete = waitNr
+		}
+		n, errno := enter(r.fd, toSubmit, uint32(minComplete), enterGetEvents)
 		if errno == unix.EINTR {
 			// Nothing was submitted (io_uring_enter returns the count
 			// when it was): wait again for what is still missing.
@@ -328,8 +335,11 @@ func (r *Ring) WaitReady(waitNr int) error {
 		return ErrClosed
 	}
 	for {
-		need := waitNr - r.Ready()
-		_, errno := enter(r.fd, 0, uint32(max(need, 0)), enterGetEvents)
+		minComplete := 0 // see SubmitAndWait: min_complete counts CQEs already there
+		if waitNr-r.Ready() > 0 {
+			minComplete = waitNr
+		}
+		_, errno := enter(r.fd, 0, uint32(minComplete), enterGetEvents)
 		switch {
 		case errno == unix.EINTR:
 			continue
