@@ -31,7 +31,7 @@ func (j *job) truncating() bool {
 func (j *job) run(ctx context.Context) (*Summary, error) {
 	start := time.Now()
 	dst := j.dst
-	p := &pump{j: j}
+	p := &pump{j: j, holeAt: -1}
 	p.run(ctx)
 	err := p.err
 	interrupted := p.cancelled.Load() || ctx.Err() != nil
@@ -40,6 +40,17 @@ func (j *job) run(ctx context.Context) (*Summary, error) {
 	j.sum.Tail.Method = "none"
 	if err == nil && p.tail != nil {
 		err = j.writeTail(p)
+	}
+
+	if err != nil && j.truncating() && !dst.stream && dst.kind == aligned.KindFile {
+		// A copy that failed part-way must not leave a destination that
+		// looks complete: preallocation set its full size, and pieces
+		// complete out of order. Cut it to the prefix that is known to be
+		// there, so its size says how far the copy got.
+		at := j.o.Seek + p.prefix()
+		if e := ignoringEINTR(func() error { return unix.Ftruncate(int(dst.f.Fd()), at) }); e == nil {
+			j.fallback("%s: copy failed; truncated to the %d bytes known to be copied", dst.name, p.prefix())
+		}
 	}
 
 	if err == nil && j.truncating() {

@@ -52,6 +52,7 @@ type pump struct {
 	nextOut   int64 // next stream position to write, for a stream destination
 	tail      []byte
 	tailOff   int64 // destination offset of the tail
+	holeAt    int64 // lowest stream position of a piece that was not fully written; -1 when none
 	start     time.Time
 	lastProg  time.Time
 }
@@ -79,9 +80,13 @@ func (p *pump) run(ctx context.Context) {
 	// (and knows the total) when the copy starts, not a tick later.
 	p.emit(p.start, false)
 
-	stop := make(chan struct{})
-	defer close(stop)
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	defer func() {
+		close(stop)
+		<-stopped // the files stay open until the watcher is done with them
+	}()
 	go func() {
+		defer close(stopped)
 		select {
 		case <-ctx.Done():
 			p.cancelled.Store(true)
@@ -223,10 +228,13 @@ func (p *pump) discard(n int64) error {
 		m, err := p.j.src.f.Read(buf[:min(int64(len(buf)), n)])
 		n -= int64(m)
 		if err == io.EOF {
-			return fmt.Errorf("--skip: %s ended %d bytes before the skip", p.j.src.name, n)
+			return fmt.Errorf("--skip: %s ended %d bytes before the skip", label(p.j.src, "stdin"), n)
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil // interrupted: the cancel flag is set, run ends cleanly
 		}
 		if err != nil {
-			return err
+			return &os.PathError{Op: "read", Path: p.j.src.name, Err: unwrapPath(err)}
 		}
 	}
 	return nil
@@ -246,6 +254,24 @@ func readFull(f *os.File, b []byte) (n int, err error) {
 		}
 	}
 	return n, nil
+}
+
+// hole records that slot s's piece will not be fully written (a failed
+// read or write, or a read that completed after the copy failed): the
+// destination's valid prefix ends at or before it.
+func (p *pump) hole(s *slot) {
+	if p.holeAt < 0 || s.off < p.holeAt {
+		p.holeAt = s.off
+	}
+}
+
+// prefix is the length of the copied stream known to be in the
+// destination without a gap: up to the first hole, or everything written.
+func (p *pump) prefix() int64 {
+	if p.holeAt >= 0 {
+		return min(p.holeAt, p.done)
+	}
+	return p.done
 }
 
 func (p *pump) free() *slot {
@@ -277,6 +303,7 @@ func (p *pump) submit() {
 	if err := p.j.eng.Submit(p.reqs...); err != nil {
 		p.fail(fmt.Errorf("submit: %w", err))
 		for _, r := range p.reqs { // none of them is in flight
+			p.hole(p.slots[r.Tag])
 			p.slots[r.Tag].state = slotFree
 		}
 	}
@@ -321,6 +348,7 @@ func (p *pump) readDone(s *slot, c engine.Completion) {
 			// piece through the page cache and drop it again.
 			if err := p.bufferedRead(s); err != nil {
 				p.fail(err)
+				p.hole(s)
 				s.state = slotFree
 				return
 			}
@@ -328,6 +356,7 @@ func (p *pump) readDone(s *slot, c engine.Completion) {
 			return
 		}
 		p.fail(&os.PathError{Op: "read", Path: j.src.name, Err: c.Err})
+		p.hole(s)
 		s.state = slotFree
 		return
 	}
@@ -348,6 +377,7 @@ func (p *pump) readDone(s *slot, c engine.Completion) {
 		}
 	}
 	if p.failed() {
+		p.hole(s)
 		s.state = slotFree
 		return
 	}
@@ -419,11 +449,13 @@ func (p *pump) writeDone(s *slot, c engine.Completion) {
 	j := p.j
 	if c.Err != nil {
 		p.fail(&os.PathError{Op: "write", Path: j.dst.name, Err: c.Err})
+		p.hole(s)
 		s.state = slotFree
 		return
 	}
 	if c.N == 0 {
 		p.fail(&os.PathError{Op: "write", Path: j.dst.name, Err: io.ErrShortWrite})
+		p.hole(s)
 		s.state = slotFree
 		return
 	}
@@ -434,12 +466,16 @@ func (p *pump) writeDone(s *slot, c engine.Completion) {
 		// remainder is still aligned, as the kernel requires.
 		if !aligned.IsAligned(int64(s.wdone), j.dst.align) {
 			p.fail(&os.PathError{Op: "write", Path: j.dst.name, Err: io.ErrShortWrite})
+			p.hole(s)
 			s.state = slotFree
 			return
 		}
 		p.reqs = append(p.reqs, engine.Request{Op: engine.OpWrite, File: j.dstIdx, Buf: s.idx,
 			Data: s.buf[s.wdone:s.wlen], Offset: j.o.Seek + s.off + int64(s.wdone), Tag: uint64(s.idx)})
 		return
+	}
+	if s.wdone < s.wlen {
+		p.hole(s)
 	}
 	s.state = slotFree
 }
