@@ -528,9 +528,13 @@ func openStdio(e *end, f *os.File) error {
 	}
 	e.exists, e.stream = true, true
 	switch e.st.Mode & unix.S_IFMT {
-	case unix.S_IFIFO, unix.S_IFSOCK, unix.S_IFCHR:
-		// A second duplicate outlives e.f so the mode can be restored
-		// after e.f is closed.
+	case unix.S_IFIFO, unix.S_IFSOCK:
+		// Non-blocking, so the interrupt can wake a blocked read or write
+		// through the poller. Only pipes and sockets: O_NONBLOCK lives on
+		// the open file description, which a terminal shares with the
+		// shell and stderr may share too, and a device that cannot be
+		// polled would answer EAGAIN. A second duplicate outlives e.f so
+		// the mode can be restored after e.f is closed.
 		if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); err == nil && fl&unix.O_NONBLOCK == 0 {
 			keep, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 			if err == nil && unix.SetNonblock(fd, true) == nil {
