@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -381,6 +382,7 @@ func (in *instance) run(stop *stopFlag) {
 	submitting := true
 	inflight := 0
 	var mixRead = uint64(job.Mix)
+	lastYield := time.Now()
 	for {
 		if submitting {
 			n := 0
@@ -421,6 +423,11 @@ func (in *instance) run(stop *stopFlag) {
 		}
 		got, err := in.eng.Wait(1, comps)
 		now := time.Now()
+		if now.Sub(lastYield) >= yieldEvery {
+			// See yieldEvery.
+			runtime.Gosched()
+			lastYield = now
+		}
 		if err != nil {
 			in.fail(err)
 			// The engine could not report completions; nothing more can
@@ -520,3 +527,15 @@ func dropCache(f *os.File, path string) error {
 	}
 	return nil
 }
+
+// yieldEvery bounds how long the hot loop runs without passing through
+// the Go scheduler. A goroutine that only ever leaves Go for blocking
+// system calls (pread, io_uring_enter) keeps one schedtick forever: the
+// runtime's sysmon thread then sees it as running too long every 10 ms
+// (forcePreemptNS), takes its P away in the middle of a system call,
+// hands the P off, and resets its own polling interval to 20 µs for the
+// next ~50 rounds. On a 2-vCPU machine that polling thread competes with
+// the I/O thread and the completion interrupt for CPUs. A yield well
+// under 10 ms keeps sysmon asleep; it costs one scheduler pass per
+// millisecond.
+const yieldEvery = time.Millisecond
