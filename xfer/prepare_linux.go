@@ -266,7 +266,13 @@ func (j *job) fallback(format string, args ...any) {
 
 // close releases everything prepare acquired; safe on a partial job.
 func (j *job) close() {
+	busy := false
 	if j.eng != nil {
+		// After a failed Wait requests may still be in the kernel; their
+		// buffers must outlive them, so the ring is then left mapped
+		// (a bounded leak in a process that is about to exit) rather than
+		// unmapped under an I/O.
+		busy = j.eng.InFlight() > 0
 		j.eng.Close()
 		j.eng = nil
 	}
@@ -287,7 +293,7 @@ func (j *job) close() {
 			e.restore = nil
 		}
 	}
-	if j.region != nil {
+	if j.region != nil && !busy {
 		j.region.Free()
 		j.region = nil
 	}
