@@ -13,35 +13,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// eioEngine fails the write at one destination offset with EIO, as a
-// failing disk would, and passes everything else through.
-type eioEngine struct {
-	engine.Engine
-	file int   // the destination's engine file index
-	at   int64 // destination offset whose write fails
-	bad  map[uint64]bool
-}
-
-func (e *eioEngine) Submit(reqs ...engine.Request) error {
-	for _, r := range reqs {
-		if r.Op == engine.OpWrite && r.File == e.file && r.Offset == e.at {
-			e.bad[r.Tag] = true
-		}
-	}
-	return e.Engine.Submit(reqs...)
-}
-
-func (e *eioEngine) Wait(min int, out []engine.Completion) (int, error) {
-	n, err := e.Engine.Wait(min, out)
-	for i := range out[:n] {
-		if e.bad[out[i].Tag] {
-			out[i].N, out[i].Err = 0, os.NewSyscallError("pwrite", unix.EIO)
-			e.bad[out[i].Tag] = false
-		}
-	}
-	return n, err
-}
-
 // TestFailedCopyLeavesPrefix: a write that fails part-way must not leave a
 // destination that looks complete (preallocation gave it the full size, and
 // later pieces may have landed): it is cut to the prefix known to be there,
@@ -68,7 +39,10 @@ func TestFailedCopyLeavesPrefix(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer j.close()
-				j.eng = &eioEngine{Engine: j.eng, file: j.dstIdx, at: failPiece * bs, bad: map[uint64]bool{}}
+				dstIdx, at := j.dstIdx, failPiece*bs
+				j.eng = newFaultEngine(j.eng, "pwrite", unix.EIO, func(r engine.Request) bool {
+					return r.Op == engine.OpWrite && r.File == dstIdx && r.Offset == at
+				})
 				_, err = j.run(context.Background())
 				if err == nil {
 					t.Fatal("copy with a failing write returned no error")
