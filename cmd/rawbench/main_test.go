@@ -238,6 +238,23 @@ type lockedBuffer struct {
 	b  bytes.Buffer
 }
 
+// runChild runs cmd (the test binary re-executed as rawbench) and returns
+// its exit code and output.
+func runChild(t *testing.T, cmd *exec.Cmd) (code int, stdout, stderr *bytes.Buffer) {
+	t.Helper()
+	stdout, stderr = new(bytes.Buffer), new(bytes.Buffer)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.ExitCode(), stdout, stderr
+	case err != nil:
+		t.Fatal(err)
+	}
+	return 0, stdout, stderr
+}
+
 func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -273,16 +290,7 @@ func TestWithoutIPCLock(t *testing.T) {
 			args := append(append(append([]string{}, common...), tt.args...), file)
 			cmd := testdev.WithoutIPCLock(t, 1<<20, os.Args[0], args...)
 			cmd.Env = append(os.Environ(), "RAWBENCH_TEST_MAIN=1")
-			var out, errOut bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &errOut
-			err := cmd.Run()
-			code := 0
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				code = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
+			code, out, errOut := runChild(t, cmd)
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d\n%s", code, tt.code, errOut.String())
 			}

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -76,16 +74,7 @@ func TestURingUnavailable(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], append(append(append([]string{}, common...), tt.args...), file)...)
 			cmd.Env = append(os.Environ(), "RAWBENCH_TEST_MAIN=1", "RAWBENCH_TEST_NO_URING=1")
-			var out, errOut bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &errOut
-			err := cmd.Run()
-			code := 0
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				code = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
+			code, out, errOut := runChild(t, cmd)
 			if code == 3 && strings.HasPrefix(errOut.String(), noURingSetupFailed) {
 				t.Skipf("skipping: %s", errOut.String())
 			}
