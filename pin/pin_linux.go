@@ -151,6 +151,10 @@ func populate(b []byte, page int) error {
 	return nil
 }
 
+// HugePageSize returns the size of a transparent huge page (see
+// hugePageSize); 0 where pin is unsupported.
+func HugePageSize() int { return hugePageSize() }
+
 // hugePageSize returns the PMD-sized transparent huge page size (2 MiB on
 // x86-64, 512 MiB on arm64 with 64 KiB pages), from
 // /sys/kernel/mm/transparent_hugepage/hpage_pmd_size.
@@ -164,6 +168,62 @@ func hugePageSize() int {
 		return defaultHugePageSize
 	}
 	return n
+}
+
+// hugeBytes sums AnonHugePages over the mappings in /proc/self/smaps
+// that overlap mem (proc(5)).
+func hugeBytes(mem []byte) (int64, error) {
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	lo := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(mem))))
+	hi := lo + uint64(len(mem))
+	var total int64
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Bytes()
+		// A mapping's header starts with "start-end " in hex; its fields
+		// are "Name:   value kB".
+		if a, b, ok := bytes.Cut(line, []byte("-")); ok && len(a) > 0 && isHex(a) {
+			end, _, _ := bytes.Cut(b, []byte(" "))
+			s, err1 := strconv.ParseUint(string(a), 16, 64)
+			e, err2 := strconv.ParseUint(string(end), 16, 64)
+			if err1 == nil && err2 == nil {
+				in = s < hi && lo < e
+				continue
+			}
+		}
+		if !in {
+			continue
+		}
+		if v, ok := bytes.CutPrefix(line, []byte("AnonHugePages:")); ok {
+			f := bytes.Fields(v)
+			if len(f) != 2 || string(f[1]) != "kB" {
+				return 0, fmt.Errorf("/proc/self/smaps: unexpected line %q", line)
+			}
+			kb, err := strconv.ParseInt(string(f[0]), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("/proc/self/smaps: unexpected line %q", line)
+			}
+			total += kb << 10
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("/proc/self/smaps: %w", err)
+	}
+	return total, nil
+}
+
+func isHex(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // thpMode returns the selected word of

@@ -250,8 +250,36 @@ func TestHugePages(t *testing.T) {
 		} else if adv || why == "" {
 			t.Fatalf("HugePages() = %v, %q with THP %q; want a reason", adv, why, thpMode())
 		}
-		// Backing by huge pages depends on free contiguous memory: log it.
-		t.Logf("AnonHugePages: %s", m.anonHugePages)
+		// HugeBytes reads the same smaps field the test parsed.
+		hb, err := r.HugeBytes()
+		if err != nil {
+			t.Fatalf("HugeBytes: %v", err)
+		}
+		t.Logf("AnonHugePages: %s, HugeBytes %d", m.anonHugePages, hb)
+		if want := m.anonHugePages; want != strconv.FormatInt(hb>>10, 10)+" kB" {
+			t.Fatalf("HugeBytes() = %d, smaps says AnonHugePages %s", hb, want)
+		}
+		// With MADV_HUGEPAGE the fault compacts memory to find a huge
+		// page (defrag "madvise", the default), so two huge pages are
+		// backed unless memory is badly fragmented.
+		if adv && hb != int64(len(b)) {
+			t.Errorf("HugeBytes() = %d of %d advised bytes (THP defrag %q)", hb, len(b), readTrim("/sys/kernel/mm/transparent_hugepage/defrag"))
+		}
+		if err := r.Free(); err != nil {
+			t.Fatal(err)
+		}
+		if hb, err := r.HugeBytes(); hb != 0 || err != nil {
+			t.Errorf("HugeBytes() after Free = %d, %v; want 0, nil", hb, err)
+		}
+	})
+	t.Run("small pages", func(t *testing.T) {
+		if thpMode() != "madvise" && thpMode() != "never" {
+			t.Skipf("skipping: THP mode %q may back any mapping with huge pages", thpMode())
+		}
+		r := mustAlloc(t, 2*huge, Options{Policy: LockOff})
+		if hb, err := r.HugeBytes(); hb != 0 || err != nil {
+			t.Fatalf("HugeBytes() = %d, %v without MADV_HUGEPAGE in THP mode %q; want 0, nil", hb, err, thpMode())
+		}
 	})
 	t.Run("smaller than a huge page", func(t *testing.T) {
 		r := mustAlloc(t, 64<<10, Options{HugePages: true, Policy: LockOff})
@@ -661,4 +689,9 @@ func BenchmarkAllocFree(b *testing.B) {
 			})
 		}
 	}
+}
+
+func readTrim(path string) string {
+	b, _ := os.ReadFile(path)
+	return strings.TrimSpace(string(b))
 }

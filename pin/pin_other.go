@@ -11,3 +11,8 @@ func memlockLimit() (soft, hard uint64, err error) { return 0, 0, ErrUnsupported
 func raiseMemlock() error { return ErrUnsupported }
 
 func hasCapIPCLock() bool { return false }
+
+func hugeBytes(mem []byte) (int64, error) { return 0, ErrUnsupported }
+
+// HugePageSize returns 0: pin is unsupported here.
+func HugePageSize() int { return 0 }

@@ -132,6 +132,27 @@ func (r *Region) HugePages() (advised bool, reason string) {
 	return r.huge, r.hugeReason
 }
 
+// HugeBytes returns how many bytes of the region the kernel backs with
+// transparent huge pages right now: the AnonHugePages of its mapping in
+// /proc/self/smaps, capped at the region's length (should the mapping
+// have merged with an adjacent one of the same kind). Huge pages are
+// physically contiguous, so an O_DIRECT request over them needs one
+// scatter-gather segment per huge page instead of one per 4 KiB page, and
+// a device's max_segments no longer chops large requests. It returns 0
+// after Free, and ErrUnsupported where smaps does not exist.
+func (r *Region) HugeBytes() (int64, error) {
+	if r == nil {
+		return 0, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.mem == nil {
+		return 0, nil
+	}
+	n, err := hugeBytes(r.mem)
+	return min(n, int64(len(r.mem))), err
+}
+
 // Free unlocks and unmaps the region. A second call returns ErrFreed
 // rather than unmapping memory that may have been mapped again since.
 // A Free of a nil *Region returns ErrNotRegion.

@@ -42,6 +42,11 @@ type Options struct {
 	NoFsync       bool // do not fdatasync the destination at the end
 	NoTruncate    bool // do not truncate a regular-file destination to the copied length
 	AllowBuffered bool // proceed through the page cache where O_DIRECT is not supported
+	// NoHugePages keeps the ring in base pages. By default the ring asks
+	// for transparent huge pages (pin.Options.HugePages): physically
+	// contiguous buffers let one O_DIRECT request carry a whole --bs
+	// instead of being split at the device's max_segments pages.
+	NoHugePages bool
 
 	Skip  int64 // bytes of Src to skip (aligned to its rules when O_DIRECT)
 	Seek  int64 // offset in Dst to start writing at (aligned to its rules)
@@ -60,7 +65,7 @@ func NewOptions() Options {
 }
 
 // AddFlags registers the copy flags (--bs, --depth, --engine, --lock,
-// --no-fsync, --no-truncate, --allow-buffered, --skip, --seek, --count)
+// --no-fsync, --no-truncate, --allow-buffered, --no-hugepages, --skip, --seek, --count)
 // on fs, bound to o's fields. Sizes accept the suffixes of internal/size.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Var(&sizeValue{p: &o.BlockSize, positive: true}, "bs", "bytes per I/O and per buffer (K, M, G… suffixes)")
@@ -70,6 +75,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.NoFsync, "no-fsync", o.NoFsync, "do not fdatasync the destination at the end")
 	fs.BoolVar(&o.NoTruncate, "no-truncate", o.NoTruncate, "do not truncate a regular-file destination to the copied length")
 	fs.BoolVar(&o.AllowBuffered, "allow-buffered", o.AllowBuffered, "copy through the page cache where O_DIRECT is not supported")
+	fs.BoolVar(&o.NoHugePages, "no-hugepages", o.NoHugePages, "keep the buffers in base pages (default: transparent huge pages)")
 	fs.Var(&sizeValue{p: &o.Skip}, "skip", "bytes of SRC to skip")
 	fs.Var(&sizeValue{p: &o.Seek}, "seek", "offset in DST to start writing at")
 	fs.Var(&sizeValue{p: &o.Count, all: true}, "count", "bytes to copy (default: to the end of SRC)")

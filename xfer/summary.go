@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -24,6 +25,9 @@ type Summary struct {
 	Depth        int    `json:"depth"`
 	Locked       bool   `json:"locked"`      // the ring is mlocked
 	LockReason   string `json:"lock_reason"` // why not, "" when locked
+	// HugePageBytes is how much of the ring is backed by transparent
+	// huge pages (pin.Region.HugeBytes); 0 with NoHugePages.
+	HugePageBytes int64 `json:"huge_page_bytes"`
 
 	// Fallbacks lists, one sentence each, every place the copy did not do
 	// what was asked or what O_DIRECT promises: sync engine instead of
@@ -99,7 +103,13 @@ func (s *Summary) WriteText(w io.Writer, prog string) error {
 			lock += " (" + s.LockReason + ")"
 		}
 	}
-	fmt.Fprintf(&b, "  engine %s, %d × %s buffers, %s\n", eng, s.Depth, pin.FormatBytes(uint64(s.BlockSize)), lock)
+	pages := "in " + pin.FormatBytes(uint64(os.Getpagesize())) + " pages"
+	if ring := s.BlockSize * int64(s.Depth); s.HugePageBytes >= ring {
+		pages = "in huge pages"
+	} else if s.HugePageBytes > 0 {
+		pages = pin.FormatBytes(uint64(s.HugePageBytes)) + " in huge pages"
+	}
+	fmt.Fprintf(&b, "  engine %s, %d × %s buffers, %s, %s\n", eng, s.Depth, pin.FormatBytes(uint64(s.BlockSize)), pages, lock)
 	for _, x := range []struct {
 		name string
 		side *Side

@@ -2,9 +2,11 @@ package xfer_test
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/rawio/rawio/pin"
 	"github.com/rawio/rawio/xfer"
 )
 
@@ -43,10 +45,33 @@ func TestSummaryText(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, w := range []string{"rawcp: 1 MiB (1048576 bytes) copied in 500ms, 2 MiB/s", "registered buffers", "4 × 4 MiB", "not locked (locking off)",
+	for _, w := range []string{"rawcp: 1 MiB (1048576 bytes) copied in 500ms, 2 MiB/s", "registered buffers", "4 × 4 MiB buffers, in " + basePages + " pages", "not locked (locking off)",
 		"read-modify-write", "fallback: x: y", "0 pages added"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("text lacks %q:\n%s", w, out)
+		}
+	}
+}
+
+// basePages is how the summary names the base page size.
+var basePages = pin.FormatBytes(uint64(os.Getpagesize()))
+
+func TestSummaryTextHugePages(t *testing.T) {
+	for _, tt := range []struct {
+		huge int64
+		want string
+	}{
+		{0, "2 × 4 MiB buffers, in " + basePages + " pages, locked"},
+		{2 << 20, "2 × 4 MiB buffers, 2 MiB in huge pages, locked"},
+		{8 << 20, "2 × 4 MiB buffers, in huge pages, locked"},
+	} {
+		s := &xfer.Summary{Engine: "sync", BlockSize: 4 << 20, Depth: 2, Locked: true, HugePageBytes: tt.huge}
+		var b strings.Builder
+		if err := s.WriteText(&b, "rawcp"); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), tt.want) {
+			t.Errorf("HugePageBytes %d: text lacks %q:\n%s", tt.huge, tt.want, b.String())
 		}
 	}
 }

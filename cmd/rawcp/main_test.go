@@ -236,7 +236,7 @@ func TestJSON(t *testing.T) {
 	if !bytes.Equal(got, data) {
 		t.Fatal("destination differs from the source")
 	}
-	for _, k := range []string{"bytes", "seconds", "bytes_per_sec", "engine", "block_size", "depth", "locked", "fallbacks", "src", "dst", "tail", "synced", "interrupted"} {
+	for _, k := range []string{"bytes", "seconds", "bytes_per_sec", "engine", "block_size", "depth", "locked", "huge_page_bytes", "fallbacks", "src", "dst", "tail", "synced", "interrupted"} {
 		if _, ok := s[k]; !ok {
 			t.Errorf("--json lacks %q", k)
 		}

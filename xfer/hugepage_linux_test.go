@@ -1,0 +1,106 @@
+package xfer_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rawio/rawio/internal/diskstats"
+	"github.com/rawio/rawio/internal/testdev"
+	"github.com/rawio/rawio/xfer"
+)
+
+// TestHugePageRequests checks why the ring is in huge pages: a request
+// built from 4 KiB pages carries at most max_segments pages (the loop
+// device allows 128, so 512 KiB), while one over physically contiguous
+// huge pages is bounded only by max_sectors_kb. The loop device's write
+// counters in /sys/block/loopN/stat show the request sizes the block
+// layer made of the copy's 8 MiB writes.
+func TestHugePageRequests(t *testing.T) {
+	testdev.RequireRoot(t)
+	const size = 32 << 20
+	dev, _ := testdev.Loop(t, size, 4096, false)
+	name := filepath.Base(dev)
+	maxSeg := sysfsInt(t, name, "max_segments")
+	maxKB := sysfsInt(t, name, "max_sectors_kb")
+	page := int64(os.Getpagesize())
+	smallCap := maxSeg * page // the largest request of base pages
+	if maxKB<<10 <= smallCap {
+		t.Skipf("skipping: %s max_sectors_kb %d does not exceed max_segments %d × %d, huge pages cannot make requests larger", name, maxKB, maxSeg, page)
+	}
+	src := testdev.RandomFile(t, t.TempDir(), size)
+
+	for _, tt := range []struct {
+		name        string
+		noHugePages bool
+	}{{"huge pages", false}, {"base pages", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := xfer.NewOptions()
+			o.Src, o.Dst, o.NoHugePages = src, dev, tt.noHugePages
+			before, err := diskstats.Read(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := xfer.Copy(context.Background(), o)
+			if err != nil {
+				t.Fatalf("Copy: %v", err)
+			}
+			after, err := diskstats.Read(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := after.Sub(before)
+			if d.WriteIOs == 0 {
+				t.Fatalf("no writes counted on %s", name)
+			}
+			avg := int64(d.WriteSectors) * 512 / int64(d.WriteIOs)
+			ring := sum.BlockSize * int64(sum.Depth)
+			t.Logf("%s: %d writes, average %d KiB (max_segments %d, max_sectors_kb %d), %d of %d ring bytes in huge pages, fallbacks %q",
+				name, d.WriteIOs, avg>>10, maxSeg, maxKB, sum.HugePageBytes, ring, sum.Fallbacks)
+			if tt.noHugePages {
+				if sum.HugePageBytes > 0 {
+					t.Skipf("skipping: THP mode %q backs the ring with huge pages without asking", readTrim("/sys/kernel/mm/transparent_hugepage/enabled"))
+				}
+				if avg > smallCap {
+					t.Errorf("average write %d bytes in base pages, more than max_segments × page = %d", avg, smallCap)
+				}
+				if len(sum.Fallbacks) != 0 {
+					t.Errorf("fallbacks %q with --no-hugepages (asked for, not a fallback)", sum.Fallbacks)
+				}
+				return
+			}
+			if sum.HugePageBytes < ring {
+				// Not backed (THP off, memory fragmented): it must say so.
+				if !strings.Contains(strings.Join(sum.Fallbacks, "; "), "huge pages") &&
+					!strings.Contains(strings.Join(sum.Fallbacks, "; "), "pages, requests may be split") {
+					t.Fatalf("%d of %d ring bytes in huge pages and no fallback says so: %q", sum.HugePageBytes, ring, sum.Fallbacks)
+				}
+				t.Skipf("skipping the request size check: ring not in huge pages (%q)", sum.Fallbacks)
+			}
+			if avg <= smallCap {
+				t.Errorf("average write %d bytes with the ring in huge pages, not above max_segments × page = %d", avg, smallCap)
+			}
+		})
+	}
+}
+
+func sysfsInt(t *testing.T, dev, attr string) int64 {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("/sys/block", dev, "queue", attr))
+	if err != nil {
+		t.Skipf("skipping: %v", err)
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		t.Fatalf("%s %s: %v", dev, attr, err)
+	}
+	return n
+}
+
+func readTrim(path string) string {
+	b, _ := os.ReadFile(path)
+	return strings.TrimSpace(string(b))
+}
