@@ -151,10 +151,6 @@ func populate(b []byte, page int) error {
 	return nil
 }
 
-// HugePageSize returns the size of a transparent huge page (see
-// hugePageSize); 0 where pin is unsupported.
-func HugePageSize() int { return hugePageSize() }
-
 // hugePageSize returns the PMD-sized transparent huge page size (2 MiB on
 // x86-64, 512 MiB on arm64 with 64 KiB pages), from
 // /sys/kernel/mm/transparent_hugepage/hpage_pmd_size.
@@ -171,7 +167,8 @@ func hugePageSize() int {
 }
 
 // hugeBytes sums AnonHugePages over the mappings in /proc/self/smaps
-// that overlap mem (proc(5)).
+// that overlap mem (proc(5)), counting from each only what cannot lie
+// outside mem: AnonHugePages minus the mapping's bytes outside mem.
 func hugeBytes(mem []byte) (int64, error) {
 	f, err := os.Open("/proc/self/smaps")
 	if err != nil {
@@ -182,6 +179,7 @@ func hugeBytes(mem []byte) (int64, error) {
 	hi := lo + uint64(len(mem))
 	var total int64
 	in := false
+	var outside int64 // bytes of the current mapping outside mem
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Bytes()
@@ -193,6 +191,7 @@ func hugeBytes(mem []byte) (int64, error) {
 			e, err2 := strconv.ParseUint(string(end), 16, 64)
 			if err1 == nil && err2 == nil {
 				in = s < hi && lo < e
+				outside = int64(max(lo, s)-s) + int64(e-min(hi, e))
 				continue
 			}
 		}
@@ -208,11 +207,11 @@ func hugeBytes(mem []byte) (int64, error) {
 			if err != nil {
 				return 0, fmt.Errorf("/proc/self/smaps: unexpected line %q", line)
 			}
-			total += kb << 10
+			total += max(kb<<10-outside, 0)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return 0, fmt.Errorf("/proc/self/smaps: %w", err)
+		return 0, err // an *os.PathError naming the file
 	}
 	return total, nil
 }

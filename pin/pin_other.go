@@ -14,5 +14,4 @@ func hasCapIPCLock() bool { return false }
 
 func hugeBytes(mem []byte) (int64, error) { return 0, ErrUnsupported }
 
-// HugePageSize returns 0: pin is unsupported here.
-func HugePageSize() int { return 0 }
+func hugePageSize() int { return 0 }

@@ -132,14 +132,22 @@ func (r *Region) HugePages() (advised bool, reason string) {
 	return r.huge, r.hugeReason
 }
 
+// HugePageSize returns the size of a PMD transparent huge page (2 MiB on
+// x86-64), from /sys/kernel/mm/transparent_hugepage/hpage_pmd_size; 0
+// where pin is unsupported.
+func HugePageSize() int { return hugePageSize() }
+
 // HugeBytes returns how many bytes of the region the kernel backs with
 // transparent huge pages right now: the AnonHugePages of its mapping in
-// /proc/self/smaps, capped at the region's length (should the mapping
-// have merged with an adjacent one of the same kind). Huge pages are
-// physically contiguous, so an O_DIRECT request over them needs one
-// scatter-gather segment per huge page instead of one per 4 KiB page, and
-// a device's max_segments no longer chops large requests. It returns 0
-// after Free, and ErrUnsupported where smaps does not exist.
+// /proc/self/smaps. Should the mapping have merged with an adjacent one
+// of the same kind (two regions side by side), smaps cannot tell whose
+// huge pages they are, and the neighbour's share is assumed to be all
+// huge: the result is then a lower bound, never an overstatement. Huge
+// pages are physically contiguous, so an O_DIRECT request over them needs
+// one scatter-gather segment per huge page instead of one per 4 KiB page,
+// and a device's max_segments no longer chops large requests. It returns
+// 0 after Free; where smaps cannot be read, the error from opening or
+// reading it (ErrUnsupported off Linux).
 func (r *Region) HugeBytes() (int64, error) {
 	if r == nil {
 		return 0, nil
@@ -149,8 +157,7 @@ func (r *Region) HugeBytes() (int64, error) {
 	if r.mem == nil {
 		return 0, nil
 	}
-	n, err := hugeBytes(r.mem)
-	return min(n, int64(len(r.mem))), err
+	return hugeBytes(r.mem)
 }
 
 // Free unlocks and unmaps the region. A second call returns ErrFreed

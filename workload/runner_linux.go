@@ -268,8 +268,17 @@ func newInstance(t *target, job Job, id int, off, blocks int64, opts runOptions)
 		fallbacks = append(fallbacks, "I/O buffers not locked: "+in.region.Reason())
 	}
 	if opts.hugePages {
-		if ok, why := in.region.HugePages(); !ok {
+		n := in.region.Len()
+		can := int64(n &^ (pin.HugePageSize() - 1)) // the region starts on a huge page boundary
+		hb, herr := in.region.HugeBytes()
+		switch ok, why := in.region.HugePages(); {
+		case !ok:
 			fallbacks = append(fallbacks, "transparent huge pages not used for the I/O buffers: "+why)
+		case herr != nil:
+			fallbacks = append(fallbacks, "could not tell whether the I/O buffers are in huge pages: "+herr.Error())
+		case hb < can:
+			fallbacks = append(fallbacks, fmt.Sprintf("the kernel put only %s of the %s of I/O buffers in huge pages",
+				pin.FormatBytes(uint64(hb)), pin.FormatBytes(uint64(can))))
 		}
 	}
 	mem := in.region.Bytes()
@@ -372,9 +381,12 @@ func (in *instance) run(stop *stopFlag) {
 	// One OS thread for the whole job. Unlocked, the goroutine moved
 	// between threads after its yields, and each thread that submitted
 	// to the ring got its own io-wq workers for requests the kernel
-	// punts (zram); locked, 4 KiB random reads at depth 32 on zram made
-	// 38-70% fewer context switches and rose from 0.91 to 0.97-1.06 of
-	// fio's IOPS in alternating runs (docs/benchmarks.md).
+	// punts (zram). How the scheduler then placed those workers decided
+	// the result: 4 KiB reads at depth 1 with io_uring on zram ran
+	// 78-98k IOPS unlocked against fio's 17-24k, 16.6k locked against
+	// fio's 16.7k. At depth 32 two sets of 7 alternating rounds gave
+	// 0.91 and 0.98 of fio's IOPS unlocked, 0.97 and 1.06 locked
+	// (docs/benchmarks.md, "After the thread and data fixes").
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	job := in.job
@@ -547,7 +559,8 @@ func dropCache(f *os.File, path string) error {
 // 10 ms keeps sysmon asleep. On the locked thread (see run) a yield is
 // not free: the thread hands its P away and is woken to take it back,
 // two context switches. Yielding every millisecond cost 4 KiB reads at
-// depth 1 on zram about 10% (0.84 of fio's IOPS against 0.92 for 5 ms
-// and 0.92 for never, 5 alternating runs; docs/benchmarks.md), so the
-// yield comes every 5 ms, half the sysmon limit.
+// depth 1 on zram about 10% (0.84 of fio's IOPS against 0.94 for 5 ms
+// and 0.94 for never, medians of 5 alternating runs;
+// docs/benchmarks.md), so the yield comes every 5 ms, half the sysmon
+// limit.
 const yieldEvery = 5 * time.Millisecond

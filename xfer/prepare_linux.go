@@ -683,16 +683,20 @@ func (j *job) hugePages() {
 	if j.o.NoHugePages {
 		return
 	}
+	huge := pin.HugePageSize()
+	// The region starts on a huge page boundary (pin), so all of it but
+	// a tail shorter than a huge page can be in huge pages.
+	can := int64(n &^ (huge - 1))
 	advised, why := j.region.HugePages()
 	switch {
+	case n < huge:
+		// A ring this small carries small requests anyway: nothing lost.
 	case err != nil:
 		j.fallback("could not tell whether the buffers are in huge pages: %v", err)
-	case n < pin.HugePageSize():
-		// A ring this small carries small requests anyway: nothing lost.
 	case !advised:
 		j.fallback("buffers in %s pages, requests may be split into smaller ones: %s", pin.FormatBytes(uint64(os.Getpagesize())), why)
-	case hb < int64(n):
-		j.fallback("only %s of the %s of buffers are in huge pages (no free contiguous memory), requests may be split into smaller ones",
-			pin.FormatBytes(uint64(hb)), pin.FormatBytes(uint64(n)))
+	case hb < can:
+		j.fallback("the kernel put only %s of the %s of buffers in huge pages (free contiguous memory, THP defrag setting), requests may be split into smaller ones",
+			pin.FormatBytes(uint64(hb)), pin.FormatBytes(uint64(can)))
 	}
 }

@@ -26,7 +26,8 @@ type Summary struct {
 	Locked       bool   `json:"locked"`      // the ring is mlocked
 	LockReason   string `json:"lock_reason"` // why not, "" when locked
 	// HugePageBytes is how much of the ring is backed by transparent
-	// huge pages (pin.Region.HugeBytes); 0 with NoHugePages.
+	// huge pages (pin.Region.HugeBytes). With NoHugePages it is usually
+	// 0, but THP mode "always" may back the ring anyway.
 	HugePageBytes int64 `json:"huge_page_bytes"`
 
 	// Fallbacks lists, one sentence each, every place the copy did not do
@@ -104,7 +105,7 @@ func (s *Summary) WriteText(w io.Writer, prog string) error {
 		}
 	}
 	pages := "in " + pin.FormatBytes(uint64(os.Getpagesize())) + " pages"
-	if ring := s.BlockSize * int64(s.Depth); s.HugePageBytes >= ring {
+	if ring := s.BlockSize * int64(s.Depth); ring > 0 && s.HugePageBytes >= ring {
 		pages = "in huge pages"
 	} else if s.HugePageBytes > 0 {
 		pages = pin.FormatBytes(uint64(s.HugePageBytes)) + " in huge pages"
