@@ -125,6 +125,8 @@ func mapHuge(n, page int) (mem []byte, advised bool, reason string, err error) {
 		advised, reason = false, "madvise(MADV_HUGEPAGE): "+err.Error()
 	} else if mode := thpMode(); mode == "never" {
 		advised, reason = false, "transparent huge pages are disabled (/sys/kernel/mm/transparent_hugepage/enabled is never)"
+	} else if off, err := unix.PrctlRetInt(unix.PR_GET_THP_DISABLE, 0, 0, 0, 0); err == nil && off == 1 {
+		advised, reason = false, "transparent huge pages are disabled for this process (prctl PR_SET_THP_DISABLE, inherited from its parent)"
 	}
 	if err := populate(mem, page); err != nil {
 		_ = unmap(mem)

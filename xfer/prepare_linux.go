@@ -696,7 +696,7 @@ func (j *job) hugePages() {
 	case !advised:
 		j.fallback("buffers in %s pages, requests may be split into smaller ones: %s", pin.FormatBytes(uint64(os.Getpagesize())), why)
 	case hb < can:
-		j.fallback("the kernel put only %s of the %s of buffers in huge pages (free contiguous memory, THP defrag setting), requests may be split into smaller ones",
+		j.fallback("the kernel put only %s of the %s of buffers in huge pages (no free contiguous memory, or /sys/kernel/mm/transparent_hugepage/defrag forbids compaction), requests may be split into smaller ones",
 			pin.FormatBytes(uint64(hb)), pin.FormatBytes(uint64(can)))
 	}
 }

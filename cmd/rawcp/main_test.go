@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -16,12 +17,21 @@ import (
 	"time"
 
 	"github.com/rawio/rawio/internal/testdev"
+	"golang.org/x/sys/unix"
 )
 
 // The test binary doubles as rawcp: with RAWCP_TEST_MAIN=1 it runs main
 // instead of the tests, so child-process tests need no separate build.
 func TestMain(m *testing.M) {
 	if os.Getenv("RAWCP_TEST_MAIN") == "1" {
+		if os.Getenv("RAWCP_TEST_NO_THP") == "1" {
+			// A process the kernel gives no transparent huge pages
+			// (prctl(2) PR_SET_THP_DISABLE), whatever the system setting.
+			if err := unix.Prctl(unix.PR_SET_THP_DISABLE, 1, 0, 0, 0); err != nil {
+				fmt.Fprintln(os.Stderr, "prctl PR_SET_THP_DISABLE:", err)
+				os.Exit(99)
+			}
+		}
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
@@ -226,6 +236,52 @@ func runJSON(t *testing.T, stdin io.Reader, args ...string) (summary, string) {
 		t.Fatalf("--json output %q: %v", stdout.String(), err)
 	}
 	return s, stderr.String()
+}
+
+// TestHugePageFallback runs rawcp in a process without transparent huge
+// pages: the copy still succeeds, and the summary says the ring is in
+// base pages, as a fallback unless --no-hugepages asked for that.
+func TestHugePageFallback(t *testing.T) {
+	src, data := randomFile(t, 16<<20)
+	for _, tt := range []struct {
+		name     string
+		args     []string
+		fallback bool
+	}{
+		{"default", nil, true},
+		{"no-hugepages", []string{"--no-hugepages"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dst := filepath.Join(t.TempDir(), "dst")
+			var stdout, stderr bytes.Buffer
+			c := rawcp(append(append([]string{"--json", "--bs", "4M", "--depth", "4"}, tt.args...), src, dst)...)
+			c.Env = append(c.Env, "RAWCP_TEST_NO_THP=1")
+			c.Stdout, c.Stderr = &stdout, &stderr
+			if code := exitCode(t, c.Run()); code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			var s struct {
+				HugePageBytes int64    `json:"huge_page_bytes"`
+				Fallbacks     []string `json:"fallbacks"`
+			}
+			if err := json.Unmarshal(stdout.Bytes(), &s); err != nil {
+				t.Fatalf("--json output %q: %v", stdout.String(), err)
+			}
+			if got, _ := os.ReadFile(dst); !bytes.Equal(got, data) {
+				t.Fatal("destination differs from the source")
+			}
+			if s.HugePageBytes != 0 {
+				t.Errorf("huge_page_bytes = %d with THP disabled for the process", s.HugePageBytes)
+			}
+			fb := false
+			for _, f := range s.Fallbacks {
+				fb = fb || strings.Contains(f, "requests may be split")
+			}
+			if fb != tt.fallback {
+				t.Errorf("fallbacks %q: huge-page fallback %v, want %v", s.Fallbacks, fb, tt.fallback)
+			}
+		})
+	}
 }
 
 func TestJSON(t *testing.T) {
