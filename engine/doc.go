@@ -37,7 +37,10 @@
 //     system call instead of two. When it has to wait while other requests
 //     are in the kernel it submits, looks, and waits in a second call only
 //     if nothing finished meanwhile (measured faster; see enter in
-//     uring_linux.go). Every Wait, Wait(0) included, first hands over
+//     uring_linux.go). More than Options.SubmitBatch queued requests (1 by
+//     default, as fio) go over in entries of that many before the last one,
+//     so the device starts on the first while the kernel prepares the
+//     rest. Every Wait, Wait(0) included, first hands over
 //     everything queued before it, so nothing queued can be left behind;
 //     Wait(0, nil) does only that. A caller that does other, blocking
 //     work between Submit and Wait (a write to a pipe, say) and wants the

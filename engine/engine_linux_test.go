@@ -450,3 +450,47 @@ func TestNew(t *testing.T) {
 		}
 	})
 }
+
+// TestSubmitBatch runs the same write-then-read-back through the uring
+// engine with every way of cutting the queue into io_uring_enter calls:
+// the default (one request per entry), a few, and all at once.
+func TestSubmitBatch(t *testing.T) {
+	requireUring(t)
+	const bs, blocks, depth = 4096, 64, 16
+	for _, batch := range []int{0, 1, 3, depth, 1000} {
+		t.Run(fmt.Sprintf("batch %d", batch), func(t *testing.T) {
+			f := openDirect(t, filepath.Join(t.TempDir(), "f"))
+			bufs := slots(t, depth, bs)
+			e, _, err := engine.New(engine.Options{Kind: engine.KindUring, Depth: depth,
+				Files: []*os.File{f}, Buffers: bufs, Fixed: true, SubmitBatch: batch})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			drive(t, e, blocks, bufs, func(i, slot int) engine.Request {
+				pattern(bufs[slot], i)
+				return engine.Request{Op: engine.OpWrite, Data: bufs[slot], Offset: int64(i * bs)}
+			}, func(i, slot int, c engine.Completion) {
+				if c.Err != nil || c.N != bs {
+					t.Fatalf("write %d: N %d err %v", i, c.N, c.Err)
+				}
+			})
+			want := make([]byte, bs)
+			drive(t, e, blocks, bufs, func(i, slot int) engine.Request {
+				clear(bufs[slot])
+				return engine.Request{Op: engine.OpRead, Data: bufs[slot], Offset: int64(i * bs)}
+			}, func(i, slot int, c engine.Completion) {
+				pattern(want, i)
+				if c.Err != nil || c.N != bs || !bytes.Equal(bufs[slot], want) {
+					t.Fatalf("read %d: N %d err %v, or data differs", i, c.N, c.Err)
+				}
+			})
+		})
+	}
+	t.Run("negative", func(t *testing.T) {
+		f := openDirect(t, filepath.Join(t.TempDir(), "f"))
+		if _, _, err := engine.New(engine.Options{Kind: engine.KindUring, Depth: 1, Files: []*os.File{f}, SubmitBatch: -1}); err == nil {
+			t.Fatal("SubmitBatch -1 accepted")
+		}
+	})
+}

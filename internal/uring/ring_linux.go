@@ -327,6 +327,46 @@ func (r *Ring) SubmitAndWait(waitNr int) (int, error) {
 	}
 }
 
+// SubmitUpTo hands the kernel at most max of the queued SQEs, oldest
+// first, in one io_uring_enter(2) that does not wait, and returns how many
+// it consumed. Submitting a long queue in pieces lets the first requests
+// reach the device while the kernel still prepares the later ones: one
+// io_uring_enter plugs the block layer for all the SQEs it takes
+// (io_uring/io_uring.c io_submit_state_start) and dispatches them only at
+// the end. EINTR is retried.
+func (r *Ring) SubmitUpTo(max int) (int, error) {
+	if r.closed {
+		return 0, ErrClosed
+	}
+	if max <= 0 {
+		return 0, nil
+	}
+	head := atomic.LoadUint32(r.sqHead)
+	pub := atomic.LoadUint32(r.sqTail)
+	target := r.sqeTail
+	if target-head > uint32(max) {
+		target = head + uint32(max)
+	}
+	if int32(target-pub) < 0 {
+		target = pub // what is published stays published
+	}
+	atomic.StoreUint32(r.sqTail, target)
+	toSubmit := target - head
+	if toSubmit == 0 {
+		return 0, nil
+	}
+	for {
+		n, errno := enter(r.fd, toSubmit, 0, 0)
+		if errno == unix.EINTR {
+			continue
+		}
+		if errno != 0 {
+			return 0, os.NewSyscallError("io_uring_enter", errno)
+		}
+		return n, nil
+	}
+}
+
 // WaitReady blocks until at least waitNr CQEs are ready to Reap without
 // submitting anything; at least that many requests must be in the
 // kernel. With waitNr 0 it is Poll. EINTR is retried.

@@ -104,6 +104,40 @@ func TestNop(t *testing.T) {
 	}
 }
 
+// TestSubmitUpTo hands over a queue of NOPs in pieces: each call
+// consumes at most max, oldest first, and what is left stays queued.
+func TestSubmitUpTo(t *testing.T) {
+	r := newRing(t, Config{Entries: 8, CoopTaskrun: true})
+	for i := range 5 {
+		s, err := r.NextSQE()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.PrepNop(uint64(i))
+	}
+	for _, tc := range []struct{ max, want, left int }{
+		{0, 0, 5}, {2, 2, 3}, {2, 2, 1}, {2, 1, 0}, {2, 0, 0},
+	} {
+		n, err := r.SubmitUpTo(tc.max)
+		if n != tc.want || err != nil || r.Unsubmitted() != tc.left {
+			t.Fatalf("SubmitUpTo(%d) = %d, %v with %d left; want %d, nil with %d left", tc.max, n, err, r.Unsubmitted(), tc.want, tc.left)
+		}
+	}
+	if err := r.WaitReady(5); err != nil {
+		t.Fatal(err)
+	}
+	cqes := make([]CQE, 8)
+	n := r.Reap(cqes)
+	if n != 5 {
+		t.Fatalf("reaped %d CQEs, want 5", n)
+	}
+	for i, c := range cqes[:n] {
+		if c.UserData != uint64(i) {
+			t.Errorf("CQE %d has user_data %d: not submitted oldest first", i, c.UserData)
+		}
+	}
+}
+
 // TestWaitReady submits NOPs, then waits for their CQEs without
 // submitting anything more, as the engine does when the kernel refused
 // new SQEs: what is queued must stay queued.
