@@ -24,7 +24,7 @@ func alloc(size int, opts Options) (*Region, error) {
 	}
 	n := (size + page - 1) &^ (page - 1)
 
-	r := &Region{}
+	r := &Region{hugeAsked: opts.HugePages}
 	var mem []byte
 	var err error
 	if opts.HugePages {

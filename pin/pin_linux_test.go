@@ -267,7 +267,13 @@ func TestHugePages(t *testing.T) {
 			t.Skipf("skipping: %d of %d advised bytes in huge pages (THP defrag %q)", hb, len(b), readTrim("/sys/kernel/mm/transparent_hugepage/defrag"))
 		}
 		if !adv {
+			if r.HugeShortfall() != why {
+				t.Errorf("HugeShortfall() = %q, want HugePages' reason %q", r.HugeShortfall(), why)
+			}
 			return
+		}
+		if s := r.HugeShortfall(); s != "" {
+			t.Errorf("HugeShortfall() = %q for a region wholly in huge pages", s)
 		}
 		// A part of the region counts only what must lie inside it: the
 		// first huge page alone, and the region less its first page (the
@@ -284,6 +290,9 @@ func TestHugePages(t *testing.T) {
 		if hb, err := r.HugeBytes(); hb != 0 || err != nil {
 			t.Errorf("HugeBytes() after Free = %d, %v; want 0, nil", hb, err)
 		}
+		if s := r.HugeShortfall(); s != "" {
+			t.Errorf("HugeShortfall() after Free = %q", s)
+		}
 	})
 	t.Run("small pages", func(t *testing.T) {
 		if thpMode() != "madvise" && thpMode() != "never" {
@@ -293,12 +302,18 @@ func TestHugePages(t *testing.T) {
 		if hb, err := r.HugeBytes(); hb != 0 || err != nil {
 			t.Fatalf("HugeBytes() = %d, %v without MADV_HUGEPAGE in THP mode %q; want 0, nil", hb, err, thpMode())
 		}
+		if s := r.HugeShortfall(); s != "" {
+			t.Errorf("HugeShortfall() = %q without asking for huge pages", s)
+		}
 	})
 	t.Run("smaller than a huge page", func(t *testing.T) {
 		r := mustAlloc(t, 64<<10, Options{HugePages: true, Policy: LockOff})
 		adv, why := r.HugePages()
 		if adv || !strings.Contains(why, "smaller than one huge page") {
 			t.Fatalf("HugePages() = %v, %q; want not advised, smaller than one huge page", adv, why)
+		}
+		if s := r.HugeShortfall(); s != why {
+			t.Errorf("HugeShortfall() = %q, want %q", s, why)
 		}
 		if !resident(t, r.Bytes()) {
 			t.Fatal("not every page is resident after Alloc")

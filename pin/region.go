@@ -19,6 +19,7 @@ type Region struct {
 	mem        []byte // nil once freed
 	locked     bool
 	reason     string // why not locked; "" when locked
+	hugeAsked  bool   // Options.HugePages
 	huge       bool
 	hugeReason string
 }
@@ -158,6 +159,36 @@ func (r *Region) HugeBytes() (int64, error) {
 		return 0, nil
 	}
 	return hugeBytes(r.mem)
+}
+
+// HugeShortfall says why a region allocated with Options.HugePages is not
+// wholly in transparent huge pages, or "" when it is, as far as it can
+// be (a tail shorter than a huge page never is; the region starts on a
+// huge page boundary). The reasons: the advice was not given
+// (HugePages), including a region smaller than one huge page, or the
+// kernel backed only part of it (HugeBytes), or smaps could not be read.
+// "" also when huge pages were not asked for, and after Free.
+func (r *Region) HugeShortfall() string {
+	if r == nil {
+		return ""
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.mem == nil || !r.hugeAsked {
+		return ""
+	}
+	if !r.huge {
+		return r.hugeReason
+	}
+	hb, err := hugeBytes(r.mem)
+	if err != nil {
+		return "could not tell how much is in huge pages: " + err.Error()
+	}
+	if can := int64(len(r.mem) &^ (hugePageSize() - 1)); hb < can {
+		return fmt.Sprintf("the kernel put only %s of %s in huge pages (no free contiguous memory, or /sys/kernel/mm/transparent_hugepage/defrag forbids compaction)",
+			FormatBytes(uint64(hb)), FormatBytes(uint64(can)))
+	}
+	return ""
 }
 
 // Free unlocks and unmaps the region. A second call returns ErrFreed

@@ -267,19 +267,8 @@ func newInstance(t *target, job Job, id int, off, blocks int64, opts runOptions)
 	if !in.region.Locked() {
 		fallbacks = append(fallbacks, "I/O buffers not locked: "+in.region.Reason())
 	}
-	if opts.hugePages {
-		n := in.region.Len()
-		can := int64(n &^ (pin.HugePageSize() - 1)) // the region starts on a huge page boundary
-		hb, herr := in.region.HugeBytes()
-		switch ok, why := in.region.HugePages(); {
-		case !ok:
-			fallbacks = append(fallbacks, "transparent huge pages not used for the I/O buffers: "+why)
-		case herr != nil:
-			fallbacks = append(fallbacks, "could not tell whether the I/O buffers are in huge pages: "+herr.Error())
-		case hb < can:
-			fallbacks = append(fallbacks, fmt.Sprintf("the kernel put only %s of the %s of I/O buffers in huge pages",
-				pin.FormatBytes(uint64(hb)), pin.FormatBytes(uint64(can))))
-		}
+	if why := in.region.HugeShortfall(); why != "" {
+		fallbacks = append(fallbacks, "I/O buffers not wholly in transparent huge pages: "+why)
 	}
 	mem := in.region.Bytes()
 	if job.RW.Writes() {

@@ -677,26 +677,13 @@ func procFD(f *os.File) string { return "/proc/self/fd/" + strconv.Itoa(int(f.Fd
 // machine's virtio disk, 8 MiB reads arrived as requests of about
 // 0.9 MiB instead of 4 MiB; docs/benchmarks.md).
 func (j *job) hugePages() {
-	n := j.region.Len()
-	hb, err := j.region.HugeBytes()
-	j.sum.HugePageBytes = hb
-	if j.o.NoHugePages {
+	j.sum.HugePageBytes, _ = j.region.HugeBytes() // 0 when unknown; HugeShortfall says why
+	// A ring smaller than one huge page carries small requests anyway:
+	// nothing is lost.
+	if j.region.Len() < pin.HugePageSize() {
 		return
 	}
-	huge := pin.HugePageSize()
-	// The region starts on a huge page boundary (pin), so all of it but
-	// a tail shorter than a huge page can be in huge pages.
-	can := int64(n &^ (huge - 1))
-	advised, why := j.region.HugePages()
-	switch {
-	case n < huge:
-		// A ring this small carries small requests anyway: nothing lost.
-	case err != nil:
-		j.fallback("could not tell whether the buffers are in huge pages: %v", err)
-	case !advised:
-		j.fallback("buffers in %s pages, requests may be split into smaller ones: %s", pin.FormatBytes(uint64(os.Getpagesize())), why)
-	case hb < can:
-		j.fallback("the kernel put only %s of the %s of buffers in huge pages (no free contiguous memory, or /sys/kernel/mm/transparent_hugepage/defrag forbids compaction), requests may be split into smaller ones",
-			pin.FormatBytes(uint64(hb)), pin.FormatBytes(uint64(can)))
+	if why := j.region.HugeShortfall(); why != "" {
+		j.fallback("buffers not wholly in huge pages, requests may be split into smaller ones: %s", why)
 	}
 }
