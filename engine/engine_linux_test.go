@@ -153,6 +153,35 @@ func pattern(b []byte, block int) {
 	}
 }
 
+// writeReadBack writes blocks patterned blocks of bs bytes through e in a
+// scrambled order (the offsets are not sequential and completions may
+// come back out of order), then reads them back in order and compares.
+func writeReadBack(t *testing.T, e engine.Engine, bufs [][]byte, bs, blocks int) {
+	t.Helper()
+	order := func(i int) int { return (i * 29) % blocks }
+	drive(t, e, blocks, bufs, func(i, slot int) engine.Request {
+		pattern(bufs[slot], order(i))
+		return engine.Request{Op: engine.OpWrite, Data: bufs[slot], Offset: int64(order(i) * bs)}
+	}, func(i, slot int, c engine.Completion) {
+		if c.Err != nil || c.N != bs {
+			t.Fatalf("write %d: N %d err %v", i, c.N, c.Err)
+		}
+	})
+	want := make([]byte, bs)
+	drive(t, e, blocks, bufs, func(i, slot int) engine.Request {
+		clear(bufs[slot])
+		return engine.Request{Op: engine.OpRead, Data: bufs[slot], Offset: int64(i * bs)}
+	}, func(i, slot int, c engine.Completion) {
+		if c.Err != nil || c.N != bs {
+			t.Fatalf("read %d: N %d err %v", i, c.N, c.Err)
+		}
+		pattern(want, i)
+		if !bytes.Equal(bufs[slot], want) {
+			t.Fatalf("block %d read back differs", i)
+		}
+	})
+}
+
 func TestWriteReadBack(t *testing.T) {
 	const bs, blocks = 16 << 10, 48
 	forEach(t, func(t *testing.T, v variant) {
@@ -162,30 +191,7 @@ func TestWriteReadBack(t *testing.T) {
 				f := openDirect(t, path)
 				bufs := slots(t, depth, bs)
 				e := newEngine(t, v, depth, []*os.File{f}, bufs)
-				// Blocks in a scrambled order, so the offsets are not
-				// sequential and completions may come back out of order.
-				order := func(i int) int { return (i * 29) % blocks }
-				drive(t, e, blocks, bufs, func(i, slot int) engine.Request {
-					pattern(bufs[slot], order(i))
-					return engine.Request{Op: engine.OpWrite, Data: bufs[slot], Offset: int64(order(i) * bs)}
-				}, func(i, slot int, c engine.Completion) {
-					if c.Err != nil || c.N != bs {
-						t.Fatalf("write %d: N %d err %v", i, c.N, c.Err)
-					}
-				})
-				want := make([]byte, bs)
-				drive(t, e, blocks, bufs, func(i, slot int) engine.Request {
-					clear(bufs[slot])
-					return engine.Request{Op: engine.OpRead, Data: bufs[slot], Offset: int64(i * bs)}
-				}, func(i, slot int, c engine.Completion) {
-					if c.Err != nil || c.N != bs {
-						t.Fatalf("read %d: N %d err %v", i, c.N, c.Err)
-					}
-					pattern(want, i)
-					if !bytes.Equal(bufs[slot], want) {
-						t.Fatalf("block %d read back differs", i)
-					}
-				})
+				writeReadBack(t, e, bufs, bs, blocks)
 				if fi, err := f.Stat(); err != nil || fi.Size() != bs*blocks {
 					t.Fatalf("file size %v (%v), want %d", fi.Size(), err, bs*blocks)
 				}
@@ -467,24 +473,7 @@ func TestSubmitBatch(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer e.Close()
-			drive(t, e, blocks, bufs, func(i, slot int) engine.Request {
-				pattern(bufs[slot], i)
-				return engine.Request{Op: engine.OpWrite, Data: bufs[slot], Offset: int64(i * bs)}
-			}, func(i, slot int, c engine.Completion) {
-				if c.Err != nil || c.N != bs {
-					t.Fatalf("write %d: N %d err %v", i, c.N, c.Err)
-				}
-			})
-			want := make([]byte, bs)
-			drive(t, e, blocks, bufs, func(i, slot int) engine.Request {
-				clear(bufs[slot])
-				return engine.Request{Op: engine.OpRead, Data: bufs[slot], Offset: int64(i * bs)}
-			}, func(i, slot int, c engine.Completion) {
-				pattern(want, i)
-				if c.Err != nil || c.N != bs || !bytes.Equal(bufs[slot], want) {
-					t.Fatalf("read %d: N %d err %v, or data differs", i, c.N, c.Err)
-				}
-			})
+			writeReadBack(t, e, bufs, bs, blocks)
 		})
 	}
 	t.Run("negative", func(t *testing.T) {
