@@ -307,11 +307,7 @@ func TestEnds(t *testing.T) {
 
 func TestLoopDevice(t *testing.T) {
 	forEach(t, func(t *testing.T, v variant) {
-		dev, backing := testdev.Loop(t, 1<<20, 4096, true)
-		want, err := os.ReadFile(backing)
-		if err != nil {
-			t.Fatal(err)
-		}
+		dev, want := testdev.LoopData(t, 1<<20, 4096)
 		f, err := os.OpenFile(dev, os.O_RDONLY|unix.O_DIRECT, 0)
 		if err != nil {
 			t.Fatal(err)

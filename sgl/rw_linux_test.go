@@ -92,11 +92,7 @@ func TestReadAtLoop(t *testing.T) {
 	const size = 4 << 20
 	for _, sector := range []int{512, 4096} {
 		t.Run(strconv.Itoa(sector), func(t *testing.T) {
-			dev, backing := testdev.Loop(t, size, sector, true)
-			want, err := os.ReadFile(backing)
-			if err != nil {
-				t.Fatal(err)
-			}
+			dev, want := testdev.LoopData(t, size, sector)
 			fd := openDirect(t, dev, unix.O_RDONLY)
 			mem := mmapBytes(t, 1<<20+pageSize)
 			for _, lc := range limitCases(t, dev, sector) {

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,23 +19,9 @@ func TestEINVALAtUnalignedEnd(t *testing.T) {
 	for _, eng := range []string{"uring", "sync"} {
 		for _, size := range []int64{100, 64<<10 + 100, 3 * 64 << 10} {
 			t.Run(fmt.Sprintf("%s/%d", eng, size), func(t *testing.T) {
-				dir := t.TempDir()
 				data := make([]byte, size)
 				rand.Read(data)
-				src := filepath.Join(dir, "src")
-				if err := os.WriteFile(src, data, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				o := NewOptions()
-				o.Src, o.Dst, o.Engine, o.BlockSize = src, filepath.Join(dir, "dst"), eng, 64<<10
-				if err := o.normalize(); err != nil {
-					t.Fatal(err)
-				}
-				j, err := prepare(&o)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer j.close()
+				j, dst := prepareFileCopy(t, eng, data, 64<<10, 0)
 				// Every read crossing the end of the source fails with EINVAL, as some
 				// file systems answer an O_DIRECT read at an unaligned end.
 				srcIdx := j.srcIdx
@@ -47,7 +32,7 @@ func TestEINVALAtUnalignedEnd(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, _ := os.ReadFile(o.Dst)
+				got, _ := os.ReadFile(dst)
 				if !bytes.Equal(got, data) || sum.Bytes != size {
 					t.Fatalf("copied %d bytes (summary %d), want %d, equal %v", len(got), sum.Bytes, size, bytes.Equal(got, data))
 				}

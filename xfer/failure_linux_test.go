@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/rawio/rawio/engine"
@@ -22,32 +21,18 @@ func TestFailedCopyLeavesPrefix(t *testing.T) {
 	for _, eng := range []string{"uring", "sync"} {
 		for _, failPiece := range []int64{0, 3, 9} {
 			t.Run(fmt.Sprintf("%s/piece%d", eng, failPiece), func(t *testing.T) {
-				dir := t.TempDir()
 				data := make([]byte, 10*bs+100)
 				rand.Read(data)
-				src := filepath.Join(dir, "src")
-				if err := os.WriteFile(src, data, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				o := NewOptions()
-				o.Src, o.Dst, o.Engine, o.BlockSize, o.Depth = src, filepath.Join(dir, "dst"), eng, bs, 4
-				if err := o.normalize(); err != nil {
-					t.Fatal(err)
-				}
-				j, err := prepare(&o)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer j.close()
+				j, dst := prepareFileCopy(t, eng, data, bs, 4)
 				dstIdx, at := j.dstIdx, failPiece*bs
 				j.eng = newFaultEngine(j.eng, "pwrite", unix.EIO, func(r engine.Request) bool {
 					return r.Op == engine.OpWrite && r.File == dstIdx && r.Offset == at
 				})
-				_, err = j.run(context.Background())
+				_, err := j.run(context.Background())
 				if err == nil {
 					t.Fatal("copy with a failing write returned no error")
 				}
-				got, rerr := os.ReadFile(o.Dst)
+				got, rerr := os.ReadFile(dst)
 				if rerr != nil {
 					t.Fatal(rerr)
 				}

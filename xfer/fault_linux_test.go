@@ -2,10 +2,39 @@ package xfer
 
 import (
 	"os"
+	"path/filepath"
+	"testing"
 
 	"github.com/rawio/rawio/engine"
 	"golang.org/x/sys/unix"
 )
+
+// prepareFileCopy writes data to a new source file and prepares a copy of
+// it to a new destination with engine eng, block size bs and depth (0:
+// the default), for a test to wrap j.eng before j.run. The job is closed
+// when the test ends.
+func prepareFileCopy(t *testing.T, eng string, data []byte, bs int64, depth int) (j *job, dst string) {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if err := os.WriteFile(src, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := NewOptions()
+	o.Src, o.Dst, o.Engine, o.BlockSize = src, filepath.Join(dir, "dst"), eng, bs
+	if depth > 0 {
+		o.Depth = depth
+	}
+	if err := o.normalize(); err != nil {
+		t.Fatal(err)
+	}
+	j, err := prepare(&o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(j.close)
+	return j, o.Dst
+}
 
 // faultEngine wraps a real engine and makes the requests that match fail
 // with errno, as a file system or a failing disk would; everything else

@@ -108,11 +108,7 @@ func untouched(t *testing.T, path string) func() {
 // loop returns a loop device and its initial content.
 func loop(t *testing.T, size int64, sector int) (string, []byte) {
 	t.Helper()
-	dev, backing := testdev.Loop(t, size, sector, true)
-	b, err := os.ReadFile(backing)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dev, b := testdev.LoopData(t, size, sector)
 	return dev, b
 }
 

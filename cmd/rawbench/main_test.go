@@ -88,17 +88,24 @@ func TestUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := runCmd(t, tt.args...)
-			if code != exitUsage {
-				t.Errorf("exit %d, want %d", code, exitUsage)
-			}
-			if out != "" {
-				t.Errorf("stdout not empty: %q", out)
-			}
-			if !strings.HasPrefix(errOut, "rawbench: ") || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tt.want) {
-				t.Errorf("stderr %q, want one line with %q", errOut, tt.want)
-			}
+			wantOneLine(t, exitUsage, tt.want, tt.args...)
 		})
+	}
+}
+
+// wantOneLine runs rawbench with args and checks the exit code, an empty
+// stdout, and one line on stderr, prefixed "rawbench: ", containing want.
+func wantOneLine(t *testing.T, wantCode int, want string, args ...string) {
+	t.Helper()
+	code, out, errOut := runCmd(t, args...)
+	if code != wantCode {
+		t.Errorf("exit %d, want %d", code, wantCode)
+	}
+	if out != "" {
+		t.Errorf("stdout not empty: %q", out)
+	}
+	if !strings.HasPrefix(errOut, "rawbench: ") || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, want) {
+		t.Errorf("stderr %q, want one line with %q", errOut, want)
 	}
 }
 
@@ -123,16 +130,7 @@ func TestErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := runCmd(t, append([]string{"-q", "--runtime", "100ms", "--ramp", "0"}, tt.args...)...)
-			if code != exitError {
-				t.Errorf("exit %d, want %d", code, exitError)
-			}
-			if out != "" {
-				t.Errorf("stdout not empty: %q", out)
-			}
-			if !strings.HasPrefix(errOut, "rawbench: ") || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tt.want) {
-				t.Errorf("stderr %q, want one line with %q", errOut, tt.want)
-			}
+			wantOneLine(t, exitError, tt.want, append([]string{"-q", "--runtime", "100ms", "--ramp", "0"}, tt.args...)...)
 		})
 	}
 }

@@ -63,6 +63,18 @@ func Loop(t testing.TB, size int64, sectorSize int, fill bool) (dev, backing str
 	return dev, backing
 }
 
+// LoopData is Loop over random data that it returns, for a test that
+// compares what it reads from the device with what the device holds.
+func LoopData(t testing.TB, size int64, sectorSize int) (dev string, data []byte) {
+	t.Helper()
+	dev, backing := Loop(t, size, sectorSize, true)
+	data, err := os.ReadFile(backing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dev, data
+}
+
 func detach(t testing.TB, dev string) {
 	// The kernel may still hold the device for a moment after the last
 	// close (udev probes it); retry briefly so no device leaks.

@@ -339,11 +339,7 @@ func TestDirectLoop(t *testing.T) {
 		t.Run(fmt.Sprintf("sector %d", sector), func(t *testing.T) {
 			r := newRing(t, Config{Entries: 4, CoopTaskrun: true})
 			const size = 1 << 20
-			dev, backing := testdev.Loop(t, size, sector, true)
-			want, err := os.ReadFile(backing)
-			if err != nil {
-				t.Fatal(err)
-			}
+			dev, want := testdev.LoopData(t, size, sector)
 			f, err := os.OpenFile(dev, os.O_RDONLY|unix.O_DIRECT, 0)
 			if err != nil {
 				t.Fatal(err)
