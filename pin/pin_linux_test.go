@@ -319,6 +319,19 @@ func TestHugePages(t *testing.T) {
 			t.Fatal("not every page is resident after Alloc")
 		}
 	})
+	t.Run("rounded up with HugeLen", func(t *testing.T) {
+		if thpMode() == "never" || thpMode() == "" {
+			t.Skipf("skipping: THP mode %q", thpMode())
+		}
+		n := HugeLen(64 << 10)
+		if n != huge {
+			t.Fatalf("HugeLen(64 KiB) = %d, want one huge page (%d)", n, huge)
+		}
+		r := mustAlloc(t, n, Options{HugePages: true, Policy: LockOff})
+		if adv, why := r.HugePages(); !adv || why != "" {
+			t.Fatalf("HugePages() = %v, %q for a region of HugeLen bytes; want advised", adv, why)
+		}
+	})
 }
 
 func TestLockBeyondLimitWithCapIPCLock(t *testing.T) {

@@ -2,6 +2,7 @@ package pin
 
 import (
 	"fmt"
+	"math"
 	"sync"
 	"unsafe"
 )
@@ -137,6 +138,25 @@ func (r *Region) HugePages() (advised bool, reason string) {
 // x86-64), from /sys/kernel/mm/transparent_hugepage/hpage_pmd_size; 0
 // where pin is unsupported.
 func HugePageSize() int { return hugePageSize() }
+
+// HugeLen returns n rounded up to a whole number of huge pages
+// (HugePageSize): the size to ask Alloc for when every byte of n should
+// lie in huge pages. Alloc with Options.HugePages maps exactly the size
+// asked for, and the kernel puts a huge page only under a huge-page
+// extent that lies wholly inside the mapping, so a region of 1 MiB, or
+// the last 1 MiB of a region of 3 MiB, stays in 4 KiB pages. n is
+// returned as it is when it is not positive, when the huge page size is
+// unknown (0) or when rounding up would overflow.
+func HugeLen(n int) int { return roundUp(n, hugePageSize()) }
+
+// roundUp rounds n up to a multiple of unit; n itself when n or unit is
+// not positive or the result would overflow.
+func roundUp(n, unit int) int {
+	if n <= 0 || unit <= 0 || n > math.MaxInt-(unit-1) {
+		return n
+	}
+	return (n + unit - 1) / unit * unit
+}
 
 // HugeBytes returns how many bytes of the region the kernel backs with
 // transparent huge pages right now: the AnonHugePages of its mapping in

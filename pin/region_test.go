@@ -81,3 +81,49 @@ func TestNilRegion(t *testing.T) {
 		t.Errorf("Free() = %v, want ErrNotRegion", err)
 	}
 }
+
+func TestRoundUp(t *testing.T) {
+	const huge = 2 << 20
+	tests := []struct {
+		name    string
+		n, unit int
+		want    int
+	}{
+		{"one byte", 1, huge, huge},
+		{"exact", huge, huge, huge},
+		{"one over", huge + 1, huge, 2 * huge},
+		{"eight MiB", 8 << 20, huge, 8 << 20},
+		{"not a power of two", 10, 3, 12},
+		{"zero", 0, huge, 0},
+		{"negative", -5, huge, -5},
+		{"unit unknown", 12345, 0, 12345},
+		{"would overflow", math.MaxInt - 5, huge, math.MaxInt - 5},
+		{"largest multiple", math.MaxInt - (huge - 1), huge, math.MaxInt - (huge - 1)},
+		{"just below the largest multiple", math.MaxInt - huge, huge, math.MaxInt - (huge - 1)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := roundUp(tt.n, tt.unit); got != tt.want {
+				t.Errorf("roundUp(%d, %d) = %d, want %d", tt.n, tt.unit, got, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzRoundUp(f *testing.F) {
+	f.Add(1, 2<<20)
+	f.Add(math.MaxInt, 4096)
+	f.Add(-1, 3)
+	f.Fuzz(func(t *testing.T, n, unit int) {
+		got := roundUp(n, unit)
+		if n <= 0 || unit <= 0 || n > math.MaxInt-(unit-1) {
+			if got != n {
+				t.Fatalf("roundUp(%d, %d) = %d, want n unchanged", n, unit, got)
+			}
+			return
+		}
+		if got < n || got%unit != 0 || got-n >= unit {
+			t.Fatalf("roundUp(%d, %d) = %d: not the least multiple of unit at or above n", n, unit, got)
+		}
+	})
+}

@@ -35,9 +35,17 @@ type Config struct {
 	// jobs are left out (and Log says so).
 	AllowWrite bool
 
-	Lock      pin.Policy // locking of the I/O buffers
-	HugePages bool       // madvise(MADV_HUGEPAGE) on the I/O buffers
-	Seed      uint64     // random offsets; 0 picks one at random
+	Lock pin.Policy // locking of the I/O buffers
+
+	// NoHugePages keeps the I/O buffers in 4 KiB pages. By default the
+	// buffers of a job whose bs is larger than a page ask for transparent
+	// huge pages (madvise MADV_HUGEPAGE), so that one request of bs bytes
+	// is one scatter-gather segment per 2 MiB rather than one per 4 KiB
+	// page; buffers the kernel did not put wholly in huge pages are a
+	// fallback, and Result.HugePageBytes says how much was.
+	NoHugePages bool
+
+	Seed uint64 // random offsets; 0 picks one at random
 
 	// Log receives one progress line per job; nil for none.
 	Log io.Writer
@@ -62,7 +70,7 @@ type Config struct {
 func Bench(ctx context.Context, cfg Config) (*Document, error) { return bench(ctx, cfg) }
 
 type runOptions struct {
-	lock      pin.Policy
-	hugePages bool
-	seed      uint64
+	lock        pin.Policy
+	noHugePages bool
+	seed        uint64
 }

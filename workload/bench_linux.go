@@ -83,7 +83,7 @@ func bench(ctx context.Context, cfg Config) (doc *Document, err error) {
 			return doc, err
 		}
 	}
-	if err := checkMemory(jobs, t.rules.MemAlign); err != nil {
+	if err := checkMemory(jobs, t.rules.MemAlign, cfg.NoHugePages); err != nil {
 		return doc, err
 	}
 	if slices.ContainsFunc(jobs, func(j Job) bool { return j.Engine == EngineURing }) {
@@ -94,7 +94,7 @@ func bench(ctx context.Context, cfg Config) (doc *Document, err error) {
 
 	doc.Env = t.env()
 	doc.Env.Locked = true
-	opts := runOptions{lock: cfg.Lock, hugePages: cfg.HugePages, seed: cfg.Seed}
+	opts := runOptions{lock: cfg.Lock, noHugePages: cfg.NoHugePages, seed: cfg.Seed}
 	for i, j := range jobs {
 		if err := ctx.Err(); err != nil {
 			return doc, err
@@ -252,20 +252,27 @@ func (t *target) checkJob(j Job, allowWrite bool) error {
 }
 
 // checkMemory refuses a job whose I/O buffers (jobs × depth × bs, each
+// instance's rounded up to whole huge pages when it asks for them; each
 // populated and, with --lock, locked) would take more than half the memory
 // the kernel estimates is available: MAP_POPULATE does not fail when memory
 // runs short, it reclaims and then calls the OOM killer, which may pick
 // another process. Without /proc/meminfo nothing is checked.
-func checkMemory(jobs []Job, memAlign int) error {
+func checkMemory(jobs []Job, memAlign int, noHuge bool) error {
 	avail, err := memAvailable()
 	if err != nil {
 		return nil
 	}
 	for _, j := range jobs {
-		need := uint64(j.Jobs) * uint64(j.Depth) * uint64(slotStride(j.BS, memAlign))
+		size, _ := bufferBytes(j, memAlign, noHuge)
+		need := uint64(j.Jobs) * uint64(size)
 		if need > avail/2 {
-			return refuse(ErrNoMemory, "%s: jobs × depth × bs is %s of I/O buffers, more than half of the %s of memory available (MemAvailable): lower --jobs, --depth or --bs",
-				j, formatBytes(need), formatBytes(avail))
+			buffers := uint64(j.Jobs) * uint64(j.Depth) * uint64(slotStride(j.BS, memAlign))
+			rounded := ""
+			if buffers != need {
+				rounded = fmt.Sprintf(" (%s in whole huge pages)", formatBytes(need))
+			}
+			return refuse(ErrNoMemory, "%s: jobs × depth × bs is %s of I/O buffers%s, more than half of the %s of memory available (MemAvailable): lower --jobs, --depth or --bs",
+				j, formatBytes(buffers), rounded, formatBytes(avail))
 		}
 	}
 	return nil

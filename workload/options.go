@@ -32,9 +32,9 @@ type Options struct {
 	JSON bool
 	Plot string
 
-	Lock      pin.Policy
-	HugePages bool
-	Seed      uint64
+	Lock        pin.Policy
+	NoHugePages bool
+	Seed        uint64
 }
 
 // AddFlags registers the benchmark flags on fs with rawbench's defaults,
@@ -61,7 +61,12 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Plot, "plot", "", "write an SVG chart of the results to `FILE.svg`")
 	o.Lock = pin.LockTry
 	fs.Var(&o.Lock, "lock", "buffer locking: try (lock if possible), require (fail if not), off")
-	fs.BoolVar(&o.HugePages, "hugepages", false, "ask for transparent huge pages for the buffers")
+	fs.BoolVar(&o.NoHugePages, "no-hugepages", false, "keep the buffers in 4 KiB pages (default: transparent huge pages when bs is larger than a page)")
+	// --hugepages asked for what is now the default; still accepted so
+	// that scripts written for it keep working (--hugepages=false is
+	// --no-hugepages).
+	fs.VarPF(notValue{&o.NoHugePages}, "hugepages", "", "transparent huge pages for the buffers (the default)").NoOptDefVal = "true"
+	_ = fs.MarkDeprecated("hugepages", "huge pages are the default; --no-hugepages turns them off")
 	fs.Uint64Var(&o.Seed, "seed", 0, "seed for random offsets (0: a random seed)")
 }
 
@@ -76,12 +81,12 @@ func (o *Options) Config(fs *pflag.FlagSet) (Config, error) {
 		return Config{}, usagef("one TARGET at most, got %d arguments", fs.NArg())
 	}
 	cfg := Config{
-		Target:     fs.Arg(0),
-		Dir:        o.Dir,
-		AllowWrite: o.AllowWrite,
-		Lock:       o.Lock,
-		HugePages:  o.HugePages,
-		Seed:       o.Seed,
+		Target:      fs.Arg(0),
+		Dir:         o.Dir,
+		AllowWrite:  o.AllowWrite,
+		Lock:        o.Lock,
+		NoHugePages: o.NoHugePages,
+		Seed:        o.Seed,
 	}
 	s := Spec{Mix: o.Mix, Fixed: o.Fixed, Vectored: o.Vectored, IOs: o.IOs}
 	var err error
@@ -234,3 +239,25 @@ func parseDuration(name, s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// notValue is a bool flag bound to the opposite of *p: --hugepages clears
+// NoHugePages, --hugepages=false sets it.
+type notValue struct{ p *bool }
+
+func (v notValue) String() string {
+	if v.p == nil {
+		return "true"
+	}
+	return strconv.FormatBool(!*v.p)
+}
+
+func (v notValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	*v.p = !b
+	return nil
+}
+
+func (v notValue) Type() string { return "bool" }

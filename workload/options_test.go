@@ -187,9 +187,12 @@ func TestOptionsConfig(t *testing.T) {
 		{"ios without runtime", []string{"--runtime", "0", "--ios", "100"}, func(c Config) bool {
 			return c.Spec.Runtime == 0 && c.Spec.IOs == 100
 		}},
-		{"the rest", []string{"--dir", "d", "--allow-write", "--lock", "off", "--hugepages", "--seed", "7",
+		{"huge pages by default", nil, func(c Config) bool { return !c.NoHugePages }},
+		{"deprecated hugepages still the default", []string{"--hugepages"}, func(c Config) bool { return !c.NoHugePages }},
+		{"hugepages=false", []string{"--hugepages=false"}, func(c Config) bool { return c.NoHugePages }},
+		{"the rest", []string{"--dir", "d", "--allow-write", "--lock", "off", "--no-hugepages", "--seed", "7",
 			"--fixed", "--vectored", "--jobs", "2"}, func(c Config) bool {
-			return c.Dir == "d" && c.AllowWrite && c.Lock == pin.LockOff && c.HugePages && c.Seed == 7 &&
+			return c.Dir == "d" && c.AllowWrite && c.Lock == pin.LockOff && c.NoHugePages && c.Seed == 7 &&
 				c.Spec.Fixed && c.Spec.Vectored && slices.Equal(c.Spec.Jobs, []int{2})
 		}},
 	}
@@ -247,7 +250,7 @@ func TestAddFlagsOrder(t *testing.T) {
 	var names []string
 	fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
 	want := []string{"rw", "mix", "bs", "depth", "jobs", "size", "offset", "runtime", "ramp", "ios",
-		"engine", "fixed", "vectored", "cache", "dir", "allow-write", "json", "plot", "lock", "hugepages", "seed"}
+		"engine", "fixed", "vectored", "cache", "dir", "allow-write", "json", "plot", "lock", "no-hugepages", "hugepages", "seed"}
 	if !slices.Equal(names, want) {
 		t.Errorf("flags %q, want %q", names, want)
 	}

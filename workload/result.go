@@ -70,7 +70,12 @@ type Result struct {
 	Lat             Latency `json:"lat_ns"`
 	CPU             CPU     `json:"cpu"`
 	CachePagesAdded *int64  `json:"cache_pages_added"` // null when it could not be measured
-	Disk            *Disk   `json:"disk"`              // null when the target has no block device
+	// HugePageBytes is how much of the job's I/O buffers the kernel put
+	// in transparent huge pages (AnonHugePages at setup, all instances; a
+	// lower bound). 0 with NoHugePages, for bs of one page, or when THP
+	// is off: then every 4 KiB page of a buffer is its own segment.
+	HugePageBytes int64 `json:"huge_page_bytes"`
+	Disk          *Disk `json:"disk"` // null when the target has no block device
 }
 
 // CPU is the CPU time spent over the window: the process's own

@@ -93,7 +93,7 @@ func TestJSONSchema(t *testing.T) {
 	res := m["results"].([]any)
 	r0 := res[0].(map[string]any)
 	check("result", keys(r0), "rw", "bs", "depth", "jobs", "engine", "fixed", "cache", "ios", "bytes", "seconds",
-		"iops", "bytes_per_sec", "lat_ns", "cpu", "cache_pages_added", "disk")
+		"iops", "bytes_per_sec", "lat_ns", "cpu", "cache_pages_added", "huge_page_bytes", "disk")
 	check("lat_ns", keys(r0["lat_ns"]), "min", "mean", "p50", "p90", "p99", "p999", "max")
 	check("disk", keys(r0["disk"]), "read_ios", "write_ios", "read_sectors", "write_sectors", "read_merges", "write_merges")
 	cpu := keys(r0["cpu"])

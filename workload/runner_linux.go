@@ -39,6 +39,8 @@ type instance struct {
 	windowFrom time.Time
 	windowTo   time.Time // zero in --ios mode
 
+	hugeBytes int64 // bytes of the buffers in huge pages, at setup
+
 	// results
 	ios  int64
 	hist *hdrhistogram.Histogram
@@ -160,6 +162,7 @@ func runJob(ctx context.Context, t *target, job Job, opts runOptions) (Result, [
 	var firstErr error
 	for _, in := range insts {
 		res.IOs += in.ios
+		res.HugePageBytes += in.hugeBytes
 		hist.Merge(in.hist)
 		if in.end.After(end) {
 			end = in.end
@@ -259,7 +262,8 @@ func newInstance(t *target, job Job, id int, off, blocks int64, opts runOptions)
 	stride := slotStride(job.BS, t.rules.MemAlign)
 	// pin.Alloc's memory is page aligned, which satisfies any
 	// dio_mem_align; each slot starts at a multiple of stride.
-	in.region, err = pin.Alloc(stride*job.Depth, pin.Options{Policy: opts.lock, HugePages: opts.hugePages})
+	size, huge := bufferBytes(job, t.rules.MemAlign, opts.noHugePages)
+	in.region, err = pin.Alloc(size, pin.Options{Policy: opts.lock, HugePages: huge})
 	if err != nil {
 		in.close()
 		return nil, nil, err
@@ -268,8 +272,9 @@ func newInstance(t *target, job Job, id int, off, blocks int64, opts runOptions)
 		fallbacks = append(fallbacks, "I/O buffers not locked: "+in.region.Reason())
 	}
 	if why := in.region.HugeShortfall(); why != "" {
-		fallbacks = append(fallbacks, "I/O buffers not wholly in transparent huge pages: "+why)
+		fallbacks = append(fallbacks, "I/O buffers not wholly in transparent huge pages, large requests may be split into smaller ones: "+why)
 	}
+	in.hugeBytes, _ = in.region.HugeBytes() // 0 when unknown; HugeShortfall said why
 	mem := in.region.Bytes()
 	if job.RW.Writes() {
 		fillRandom(mem)
@@ -307,6 +312,25 @@ func newInstance(t *target, job Job, id int, off, blocks int64, opts runOptions)
 	// not read the same blocks N times over.
 	in.seqNext = blocks * int64(id) / int64(job.Jobs)
 	return in, fallbacks, nil
+}
+
+// bufferBytes is the size of the region holding one instance's depth
+// buffers, and whether to ask for transparent huge pages for it. Huge
+// pages unless noHuge, and only where they change the requests: a buffer
+// of one page is one scatter-gather segment whatever backs it, while a
+// larger one in 4 KiB pages is one segment per physically separate page.
+// On a virtio disk without indirect descriptors (a Firecracker guest: 256
+// descriptors per queue, seg_max 254) a 1 MiB request from scattered
+// pages takes the whole queue, and 1 MiB reads at depth 8 ran at 0.55 of
+// the rate they ran at from huge pages (docs/benchmarks.md). The region
+// is rounded up to whole huge pages, since the kernel backs only huge
+// page extents that lie wholly inside a mapping.
+func bufferBytes(job Job, memAlign int, noHuge bool) (size int, huge bool) {
+	size = slotStride(job.BS, memAlign) * job.Depth
+	if noHuge || job.BS <= os.Getpagesize() {
+		return size, false
+	}
+	return pin.HugeLen(size), true
 }
 
 // slotStride is the distance between two I/O buffers of bs bytes in an

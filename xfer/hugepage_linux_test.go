@@ -10,6 +10,7 @@ import (
 
 	"github.com/rawio/rawio/internal/diskstats"
 	"github.com/rawio/rawio/internal/testdev"
+	"github.com/rawio/rawio/pin"
 	"github.com/rawio/rawio/xfer"
 )
 
@@ -98,4 +99,50 @@ func sysfsInt(t *testing.T, dev, attr string) int64 {
 		t.Fatalf("%s %s: %v", dev, attr, err)
 	}
 	return n
+}
+
+// TestHugePageRingSize checks which rings ask for huge pages: any whose
+// buffers are larger than a page, rounded up to whole huge pages (a ring
+// of 512 KiB in a mapping of 512 KiB would stay in 4 KiB pages), and none
+// whose buffers are one page each (one segment whatever backs them).
+func TestHugePageRingSize(t *testing.T) {
+	huge := int64(pin.HugePageSize())
+	if huge == 0 {
+		t.Skip("skipping: no transparent huge pages here")
+	}
+	b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	if err != nil || !strings.Contains(string(b), "[madvise]") {
+		t.Skipf("skipping: THP mode %q; the counts below hold in mode madvise", strings.TrimSpace(string(b)))
+	}
+	page := int64(os.Getpagesize())
+	src := testdev.RandomFile(t, t.TempDir(), 1<<20)
+	for _, tt := range []struct {
+		name      string
+		bs        int64
+		depth     int
+		wantBytes int64
+	}{
+		{"512 KiB ring", 256 << 10, 2, huge},
+		{"one-page buffers", page, 4, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := xfer.NewOptions()
+			o.Src, o.Dst, o.BlockSize, o.Depth = src, filepath.Join(t.TempDir(), "dst"), tt.bs, tt.depth
+			sum, err := xfer.Copy(context.Background(), o)
+			if err != nil {
+				t.Fatalf("Copy: %v", err)
+			}
+			for _, f := range sum.Fallbacks {
+				if strings.Contains(f, "huge pages") {
+					if tt.wantBytes == 0 {
+						t.Errorf("fallback %q for one-page buffers", f)
+					}
+					t.Skipf("skipping: ring not backed: %s", f)
+				}
+			}
+			if sum.HugePageBytes != tt.wantBytes {
+				t.Errorf("huge_page_bytes = %d, want %d", sum.HugePageBytes, tt.wantBytes)
+			}
+		})
+	}
 }

@@ -166,7 +166,16 @@ func prepare(o *Options) (j *job, err error) {
 			o = &j.o
 		}
 	}
-	j.region, err = pin.Alloc(bs*o.Depth, pin.Options{Policy: o.Lock, HugePages: !o.NoHugePages})
+	// Huge pages only where they change the requests (a buffer of one
+	// page is one segment whatever backs it), and the ring rounded up to
+	// whole huge pages: the kernel backs only huge-page extents wholly
+	// inside the mapping, so a ring of 1 MiB would otherwise stay in
+	// 4 KiB pages.
+	size, huge := bs*o.Depth, !o.NoHugePages && bs > os.Getpagesize()
+	if huge {
+		size = pin.HugeLen(size)
+	}
+	j.region, err = pin.Alloc(size, pin.Options{Policy: o.Lock, HugePages: huge})
 	if err != nil {
 		return j, refuse(err, "%v", err)
 	}
@@ -671,18 +680,13 @@ func ignoringEINTR(fn func() error) error {
 func procFD(f *os.File) string { return "/proc/self/fd/" + strconv.Itoa(int(f.Fd())) }
 
 // hugePages records how much of the ring is in transparent huge pages
-// and reports a ring of at least one huge page that asked for them and
-// did not get them all: its O_DIRECT requests are built from 4 KiB
-// segments and split at the device's max_segments (on the development
-// machine's virtio disk, 8 MiB reads arrived as requests of about
-// 0.9 MiB instead of 4 MiB; docs/benchmarks.md).
+// and reports a ring that asked for them and did not get them all: its
+// O_DIRECT requests are built from 4 KiB segments and split at the
+// device's max_segments (on the development machine's virtio disk, 8 MiB
+// reads arrived as requests of about 0.9 MiB instead of 4 MiB, each
+// taking every descriptor of the virtqueue; docs/benchmarks.md).
 func (j *job) hugePages() {
 	j.sum.HugePageBytes, _ = j.region.HugeBytes() // 0 when unknown; HugeShortfall says why
-	// A ring smaller than one huge page carries small requests anyway:
-	// nothing is lost.
-	if j.region.Len() < pin.HugePageSize() {
-		return
-	}
 	if why := j.region.HugeShortfall(); why != "" {
 		j.fallback("buffers not wholly in huge pages, requests may be split into smaller ones: %s", why)
 	}
