@@ -110,14 +110,19 @@ func TestHugePageBuffers(t *testing.T) {
 
 	t.Run("THP disabled for the process", func(t *testing.T) {
 		// PR_SET_THP_DISABLE applies to the whole process; no other test
-		// of this package runs in parallel, and it is undone at once.
+		// of this package runs in parallel, and it is undone as soon as
+		// the job has run (or failed).
 		if err := unix.Prctl(unix.PR_SET_THP_DISABLE, 1, 0, 0, 0); err != nil {
 			t.Skipf("skipping: prctl PR_SET_THP_DISABLE: %v", err)
 		}
-		r, fbs := run(t, bs, false)
-		if err := unix.Prctl(unix.PR_SET_THP_DISABLE, 0, 0, 0, 0); err != nil {
-			t.Fatalf("prctl PR_SET_THP_DISABLE 0: %v", err)
-		}
+		r, fbs := func() (Result, []string) {
+			defer func() {
+				if err := unix.Prctl(unix.PR_SET_THP_DISABLE, 0, 0, 0, 0); err != nil {
+					t.Errorf("prctl PR_SET_THP_DISABLE 0: %v", err)
+				}
+			}()
+			return run(t, bs, false)
+		}()
 		if r.HugePageBytes != 0 {
 			t.Errorf("huge_page_bytes %d with THP disabled for the process", r.HugePageBytes)
 		}

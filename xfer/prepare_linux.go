@@ -684,7 +684,7 @@ func procFD(f *os.File) string { return "/proc/self/fd/" + strconv.Itoa(int(f.Fd
 // O_DIRECT requests are built from 4 KiB segments and split at the
 // device's max_segments (on the development machine's virtio disk, 8 MiB
 // reads arrived as requests of about 0.9 MiB instead of 4 MiB, each
-// taking every descriptor of the virtqueue; docs/benchmarks.md).
+// taking most of the virtqueue's 256 descriptors; docs/benchmarks.md).
 func (j *job) hugePages() {
 	j.sum.HugePageBytes, _ = j.region.HugeBytes() // 0 when unknown; HugeShortfall says why
 	if why := j.region.HugeShortfall(); why != "" {
