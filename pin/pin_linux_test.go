@@ -736,3 +736,28 @@ func readTrim(path string) string {
 	b, _ := os.ReadFile(path)
 	return strings.TrimSpace(string(b))
 }
+
+func TestBuffersLen(t *testing.T) {
+	huge, page := hugePageSize(), os.Getpagesize()
+	tests := []struct {
+		name          string
+		n, bufSize    int
+		hugePages     bool
+		want          int
+		wantHugePages bool
+	}{
+		{"not asked", 8 << 20, 1 << 20, false, 8 << 20, false},
+		{"one-page buffers", 32 * page, page, true, 32 * page, false},
+		{"whole huge pages", 4 * huge, 1 << 20, true, 4 * huge, true},
+		{"rounded up", 2 * (256 << 10), 256 << 10, true, huge, true},
+		{"just over a page", 2 * (page + 512), page + 512, true, huge, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, h := BuffersLen(tt.n, tt.bufSize, tt.hugePages)
+			if got != tt.want || h != tt.wantHugePages {
+				t.Errorf("BuffersLen(%d, %d, %v) = %d, %v; want %d, %v", tt.n, tt.bufSize, tt.hugePages, got, h, tt.want, tt.wantHugePages)
+			}
+		})
+	}
+}

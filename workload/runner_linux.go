@@ -276,7 +276,7 @@ func newInstance(t *target, job Job, id int, off, blocks int64, opts runOptions)
 	in.hugeBytes, _ = in.region.HugeBytes() // 0 when unknown; HugeShortfall said why
 	mem := in.region.Bytes()
 	if job.RW.Writes() {
-		fillRandom(mem)
+		fillRandom(mem[:stride*job.Depth]) // not the rounding to whole huge pages
 	}
 	in.slots = make([][]byte, job.Depth)
 	for i := range in.slots {
@@ -328,22 +328,10 @@ func openNoatime(open func(string, int, os.FileMode) (*os.File, error), path str
 }
 
 // bufferBytes is the size of the region holding one instance's depth
-// buffers, and whether to ask for transparent huge pages for it. Huge
-// pages unless noHuge, and only where they change the requests: a buffer
-// of one page is one scatter-gather segment whatever backs it, while a
-// larger one in 4 KiB pages is one segment per physically separate page.
-// On a virtio disk without indirect descriptors (a Firecracker guest: 256
-// descriptors per queue, seg_max 254) a 1 MiB request from scattered
-// pages takes the whole queue, and 1 MiB reads at depth 8 ran at 865-987
-// IOPS against 2023-2090 from huge pages (docs/benchmarks.md). The region
-// is rounded up to whole huge pages, since the kernel backs only huge
-// page extents that lie wholly inside a mapping.
+// buffers, and whether it asks for transparent huge pages (pin.BuffersLen:
+// when bs is larger than a page, unless noHuge).
 func bufferBytes(job Job, memAlign int, noHuge bool) (size int, huge bool) {
-	size = slotStride(job.BS, memAlign) * job.Depth
-	if noHuge || job.BS <= os.Getpagesize() {
-		return size, false
-	}
-	return pin.HugeLen(size), true
+	return pin.BuffersLen(slotStride(job.BS, memAlign)*job.Depth, job.BS, !noHuge)
 }
 
 // slotStride is the distance between two I/O buffers of bs bytes in an

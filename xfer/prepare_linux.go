@@ -166,15 +166,9 @@ func prepare(o *Options) (j *job, err error) {
 			o = &j.o
 		}
 	}
-	// Huge pages only where they change the requests (a buffer of one
-	// page is one segment whatever backs it), and the ring rounded up to
-	// whole huge pages: the kernel backs only huge-page extents wholly
-	// inside the mapping, so a ring of 1 MiB would otherwise stay in
-	// 4 KiB pages.
-	size, huge := bs*o.Depth, !o.NoHugePages && bs > os.Getpagesize()
-	if huge {
-		size = pin.HugeLen(size)
-	}
+	// Huge pages where they change the requests, the ring rounded up to
+	// whole huge pages (pin.BuffersLen).
+	size, huge := pin.BuffersLen(bs*o.Depth, bs, !o.NoHugePages)
 	j.region, err = pin.Alloc(size, pin.Options{Policy: o.Lock, HugePages: huge})
 	if err != nil {
 		return j, refuse(err, "%v", err)
