@@ -401,8 +401,17 @@ func (in *instance) run(stop *stopFlag) {
 	// fio's 16.7k. At depth 32 two sets of 7 alternating rounds gave
 	// 0.91 and 0.98 of fio's IOPS unlocked, 0.97 and 1.06 locked
 	// (docs/benchmarks.md, "After the thread and data fixes").
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	//
+	// The sync engine has no per-thread kernel state, and a locked
+	// thread makes every yield (see yieldEvery) two context switches:
+	// perf stat showed the I/O thread off its CPU 1.6% of a depth-1
+	// zram run, 600 switches in 3 s, against 6 unlocked. Unlocked, 7 of
+	// 8 alternating rounds were faster, median 1.016 of fio's IOPS
+	// against 0.99 (docs/benchmarks.md, "The locked thread's yields").
+	if in.eng.Name() == engine.KindUring {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
 	job := in.job
 	depth := job.Depth
 	free := make([]int, depth)
@@ -570,11 +579,12 @@ func dropCache(f *os.File, path string) error {
 // hands the P off, and resets its own polling interval to 20 µs for the
 // next ~50 rounds. On a 2-vCPU machine that polling thread competes with
 // the I/O thread and the completion interrupt for CPUs. A yield under
-// 10 ms keeps sysmon asleep. On the locked thread (see run) a yield is
-// not free: the thread hands its P away and is woken to take it back,
-// two context switches. Yielding every millisecond cost 4 KiB reads at
-// depth 1 on zram about 10% (0.84 of fio's IOPS against 0.94 for 5 ms
-// and 0.94 for never, medians of 5 alternating runs;
+// 10 ms keeps sysmon asleep. On a locked thread (io_uring, see run) a
+// yield is not free: the thread hands its P away and is woken to take it
+// back, two context switches. Yielding every millisecond cost 4 KiB
+// reads at depth 1 on zram about 10% (0.84 of fio's IOPS against 0.94
+// for 5 ms and 0.94 for never, medians of 5 alternating runs;
 // docs/benchmarks.md), so the yield comes every 5 ms, half the sysmon
-// limit.
+// limit. Unlocked (the sync engine) the same goroutine is back on its
+// thread at once.
 const yieldEvery = 5 * time.Millisecond
