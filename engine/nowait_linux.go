@@ -8,8 +8,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// blockingDevice returns the first of files that is a block device whose
-// driver does not take non-blocking I/O, or "" when there is none.
+// BlockingDevice returns the first of files that is a block device whose
+// driver does not take non-blocking I/O, or "" when there is none. Such a
+// driver does each request's work in the submitting thread (zram
+// decompresses and compresses there), so for these devices I/O costs CPU
+// time in the caller, not waiting.
 //
 // io_uring first tries every read and write with IOCB_NOWAIT; a file
 // without FMODE_NOWAIT (a bio-based driver that does not set
@@ -24,7 +27,7 @@ import (
 // offset 0 through a fresh read-only O_DIRECT descriptor (the caller's may
 // be write-only) into a private page-aligned mapping, never the caller's
 // buffers (a benchmark's write buffers hold data it chose).
-func blockingDevice(files []*os.File) string {
+func BlockingDevice(files []*os.File) string {
 	var buf []byte
 	defer func() {
 		if buf != nil {

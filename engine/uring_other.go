@@ -13,4 +13,5 @@ func newUring(o Options, auto bool) (Engine, Fallback, error) {
 	return nil, Fallback{}, fmt.Errorf("%w: %w", ErrUringUnavailable, uring.ErrNotSupported)
 }
 
-func blockingDevice([]*os.File) string { return "" }
+// BlockingDevice finds no such device where io_uring is not built.
+func BlockingDevice([]*os.File) string { return "" }

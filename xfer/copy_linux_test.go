@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -559,5 +561,63 @@ func TestAutoPicksSyncOnZram(t *testing.T) {
 	}
 	if got := readAt(t, dev, 0, int64(len(data))); !bytes.Equal(got, data) {
 		t.Fatal("zram holds different bytes than the source")
+	}
+}
+
+// TestDepthOnCPUDevices: a depth left to rawcp between devices that do
+// their I/O on the CPU (zram) is one per CPU, up to the default, and the
+// summary says why; an asked depth, or a file at either end, keeps it.
+func TestDepthOnCPUDevices(t *testing.T) {
+	data := randomBytes(t, 1<<20)
+	file := writeFile(t, t.TempDir(), data)
+	zsrc := testdev.Zram(t, 4<<20)
+	zdst := testdev.Zram(t, 4<<20)
+	if err := os.WriteFile(zsrc, data, 0); err != nil {
+		t.Fatal(err)
+	}
+	cpu := min(xfer.DefaultDepth, runtime.NumCPU())
+	tests := []struct {
+		name     string
+		src, dst string
+		engine   string
+		depth    int
+		want     int
+		reason   bool
+	}{
+		{"zram to zram, depth picked", zsrc, zdst, "auto", 0, cpu, cpu < xfer.DefaultDepth},
+		{"zram to zram, io_uring, depth picked", zsrc, zdst, "uring", 0, cpu, cpu < xfer.DefaultDepth},
+		{"zram to zram, depth asked", zsrc, zdst, "auto", xfer.DefaultDepth, xfer.DefaultDepth, false},
+		{"file to zram, depth picked", file, zdst, "auto", 0, xfer.DefaultDepth, false},
+		{"zram to file, depth picked", zsrc, filepath.Join(t.TempDir(), "out"), "auto", 0, xfer.DefaultDepth, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := xfer.NewOptions()
+			// 16 pieces: more than any depth here, so the ring is not cut
+			// to the copy's size.
+			o.Src, o.Dst, o.Engine, o.Depth, o.BlockSize, o.Count = tt.src, tt.dst, tt.engine, tt.depth, 64<<10, int64(len(data))
+			sum, err := xfer.Copy(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Depth != tt.want {
+				t.Errorf("depth %d, want %d (reason %q)", sum.Depth, tt.want, sum.DepthReason)
+			}
+			var text strings.Builder
+			sum.WriteText(&text, "rawcp")
+			if tt.reason {
+				if !strings.Contains(sum.DepthReason, "one per CPU") || !strings.Contains(sum.DepthReason, tt.src) {
+					t.Errorf("depth reason %q does not say one per CPU for %s", sum.DepthReason, tt.src)
+				}
+				if !strings.Contains(text.String(), fmt.Sprintf("depth %d: one per CPU", tt.want)) {
+					t.Errorf("summary does not give the depth's reason:\n%s", text.String())
+				}
+			} else if sum.DepthReason != "" {
+				t.Errorf("depth reason %q, want none", sum.DepthReason)
+			}
+			if got := readAt(t, tt.dst, 0, int64(len(data))); !bytes.Equal(got, data) {
+				t.Fatal("destination holds different bytes than the source")
+			}
+		})
 	}
 }

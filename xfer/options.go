@@ -34,10 +34,15 @@ type Options struct {
 	// Stdin and Stdout stand for "-" (os.Stdin and os.Stdout when nil).
 	Stdin, Stdout *os.File
 
-	BlockSize int64  // bytes per I/O and per ring buffer; 0 = DefaultBlockSize
-	Depth     int    // ring buffers, and I/Os in flight; 0 = DefaultDepth
-	Engine    string // "auto" (default), "uring" or "sync"
-	Lock      pin.Policy
+	BlockSize int64 // bytes per I/O and per ring buffer; 0 = DefaultBlockSize
+	// Depth is the number of ring buffers, and of I/Os in flight. 0 picks
+	// it: DefaultDepth, or when every seekable end is a block device that
+	// does its I/O on the CPU (engine.BlockingDevice, zram), one per CPU up
+	// to DefaultDepth: more workers than CPUs only contend
+	// (docs/rawcp.1.md, DEFAULTS).
+	Depth  int
+	Engine string // "auto" (default), "uring" or "sync"
+	Lock   pin.Policy
 
 	NoFsync       bool // do not fdatasync the destination at the end
 	NoTruncate    bool // do not truncate a regular-file destination to the copied length
@@ -57,11 +62,16 @@ type Options struct {
 	// return quickly: the pipeline waits for it.
 	Progress         func(Progress)
 	ProgressInterval time.Duration
+
+	// depthPicked is set by normalize when Depth was 0: prepare may lower
+	// the default for CPU-bound devices.
+	depthPicked bool
 }
 
-// NewOptions returns options with the defaults and Count = -1.
+// NewOptions returns options with the defaults and Count = -1. Depth is
+// left 0, to be picked for the devices (see Options.Depth).
 func NewOptions() Options {
-	return Options{BlockSize: DefaultBlockSize, Depth: DefaultDepth, Engine: "auto", Count: -1}
+	return Options{BlockSize: DefaultBlockSize, Engine: "auto", Count: -1}
 }
 
 // AddFlags registers the copy flags (--bs, --depth, --engine, --lock,
@@ -69,7 +79,7 @@ func NewOptions() Options {
 // on fs, bound to o's fields. Sizes accept the suffixes of internal/size.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Var(&sizeValue{p: &o.BlockSize, positive: true}, "bs", "bytes per I/O and per buffer (K, M, G… suffixes)")
-	fs.Var(&depthValue{&o.Depth}, "depth", "buffers in the ring, and I/Os in flight")
+	fs.Var(&depthValue{&o.Depth}, "depth", "buffers in the ring, and I/Os in flight (default 4; one per CPU up to 4 between devices that do their I/O on the CPU, such as zram)")
 	fs.StringVar(&o.Engine, "engine", o.Engine, "I/O engine: auto, uring or sync")
 	fs.Var(&o.Lock, "lock", "lock the buffers in RAM: try, require or off")
 	fs.BoolVar(&o.NoFsync, "no-fsync", o.NoFsync, "do not fdatasync the destination at the end")
@@ -89,6 +99,7 @@ func (o *Options) normalize() error {
 	}
 	if o.Depth == 0 {
 		o.Depth = DefaultDepth
+		o.depthPicked = true
 	}
 	if o.Engine == "" {
 		o.Engine = "auto"

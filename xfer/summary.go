@@ -23,8 +23,11 @@ type Summary struct {
 	FixedBuffers bool   `json:"fixed_buffers"` // io_uring registered buffers (READ_FIXED/WRITE_FIXED)
 	BlockSize    int64  `json:"block_size"`
 	Depth        int    `json:"depth"`
-	Locked       bool   `json:"locked"`      // the ring is mlocked
-	LockReason   string `json:"lock_reason"` // why not, "" when locked
+	// DepthReason says why Depth is not what was asked or the default
+	// (Options.Depth); "" when it is.
+	DepthReason string `json:"depth_reason,omitempty"`
+	Locked      bool   `json:"locked"`      // the ring is mlocked
+	LockReason  string `json:"lock_reason"` // why not, "" when locked
 	// HugePageBytes is how much of the ring is backed by transparent
 	// huge pages (pin.Region.HugeBytes). With NoHugePages it is usually
 	// 0, but THP mode "always" may back the ring anyway.
@@ -111,6 +114,9 @@ func (s *Summary) WriteText(w io.Writer, prog string) error {
 		pages = pin.FormatBytes(uint64(s.HugePageBytes)) + " in huge pages"
 	}
 	fmt.Fprintf(&b, "  engine %s, %d × %s buffers, %s, %s\n", eng, s.Depth, pin.FormatBytes(uint64(s.BlockSize)), pages, lock)
+	if s.DepthReason != "" {
+		fmt.Fprintf(&b, "  depth %d: %s\n", s.Depth, s.DepthReason)
+	}
 	for _, x := range []struct {
 		name string
 		side *Side
