@@ -9,10 +9,10 @@ import (
 )
 
 // BlockingDevice returns the first of files that is a block device whose
-// driver does not take non-blocking I/O, or "" when there is none. Such a
-// driver does each request's work in the submitting thread (zram
-// decompresses and compresses there), so for these devices I/O costs CPU
-// time in the caller, not waiting.
+// driver does not take non-blocking I/O, or "" when there is none. For
+// RAM devices such as zram this means each request's work is done in the
+// submitting thread (zram decompresses and compresses there); other such
+// drivers may hand it on.
 //
 // io_uring first tries every read and write with IOCB_NOWAIT; a file
 // without FMODE_NOWAIT (a bio-based driver that does not set

@@ -13,5 +13,5 @@ func newUring(o Options, auto bool) (Engine, Fallback, error) {
 	return nil, Fallback{}, fmt.Errorf("%w: %w", ErrUringUnavailable, uring.ErrNotSupported)
 }
 
-// BlockingDevice finds no such device where io_uring is not built.
+// BlockingDevice reports no device off Linux.
 func BlockingDevice([]*os.File) string { return "" }

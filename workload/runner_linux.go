@@ -406,8 +406,9 @@ func (in *instance) run(stop *stopFlag) {
 	// thread makes every yield (see yieldEvery) two context switches:
 	// perf stat showed the I/O thread off its CPU 1.6% of a depth-1
 	// zram run, 600 switches in 3 s, against 6 unlocked. Unlocked, 7 of
-	// 8 alternating rounds were faster, median 1.016 of fio's IOPS
-	// against 0.99 (docs/benchmarks.md, "The locked thread's yields").
+	// 8 rounds (fio, locked, unlocked in turn) were faster, median 1.016
+	// of fio's IOPS against 0.99 (docs/benchmarks.md, "The locked
+	// thread's yields").
 	if in.eng.Name() == engine.KindUring {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
@@ -582,8 +583,9 @@ func dropCache(f *os.File, path string) error {
 // 10 ms keeps sysmon asleep. On a locked thread (io_uring, see run) a
 // yield is not free: the thread hands its P away and is woken to take it
 // back, two context switches. Yielding every millisecond cost 4 KiB
-// reads at depth 1 on zram about 10% (0.84 of fio's IOPS against 0.94
-// for 5 ms and 0.94 for never, medians of 5 alternating runs;
+// reads at depth 1 on zram about 10% when the sync engine was locked too
+// (0.84 of fio's IOPS against 0.94 for 5 ms and 0.94 for never, medians
+// of 5 alternating runs;
 // docs/benchmarks.md), so the yield comes every 5 ms, half the sysmon
 // limit. Unlocked (the sync engine) the same goroutine is back on its
 // thread at once.

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -564,9 +563,10 @@ func TestAutoPicksSyncOnZram(t *testing.T) {
 	}
 }
 
-// TestDepthOnCPUDevices: a depth left to rawcp between devices that do
-// their I/O on the CPU (zram) is one per CPU, up to the default, and the
-// summary says why; an asked depth, or a file at either end, keeps it.
+// TestDepthOnCPUDevices: a depth left to rawcp between two zram devices
+// is one per CPU, up to the default, and the summary says why; an asked
+// depth, a file or a stream at either end, or a copy that needs fewer
+// buffers anyway keeps what it had, without a reason.
 func TestDepthOnCPUDevices(t *testing.T) {
 	data := randomBytes(t, 1<<20)
 	file := writeFile(t, t.TempDir(), data)
@@ -575,27 +575,44 @@ func TestDepthOnCPUDevices(t *testing.T) {
 	if err := os.WriteFile(zsrc, data, 0); err != nil {
 		t.Fatal(err)
 	}
-	cpu := min(xfer.DefaultDepth, runtime.NumCPU())
+	const bs = 64 << 10 // 16 pieces: more than any depth here
 	tests := []struct {
 		name     string
+		cpus     int
 		src, dst string
 		engine   string
 		depth    int
+		count    int64
 		want     int
 		reason   bool
 	}{
-		{"zram to zram, depth picked", zsrc, zdst, "auto", 0, cpu, cpu < xfer.DefaultDepth},
-		{"zram to zram, io_uring, depth picked", zsrc, zdst, "uring", 0, cpu, cpu < xfer.DefaultDepth},
-		{"zram to zram, depth asked", zsrc, zdst, "auto", xfer.DefaultDepth, xfer.DefaultDepth, false},
-		{"file to zram, depth picked", file, zdst, "auto", 0, xfer.DefaultDepth, false},
-		{"zram to file, depth picked", zsrc, filepath.Join(t.TempDir(), "out"), "auto", 0, xfer.DefaultDepth, false},
+		{"zram to zram, 2 CPUs", 2, zsrc, zdst, "auto", 0, 0, 2, true},
+		{"zram to zram, 3 CPUs, io_uring", 3, zsrc, zdst, "uring", 0, 0, 3, true},
+		{"zram to zram, 1 CPU, sync", 1, zsrc, zdst, "sync", 0, 0, 1, true},
+		{"zram to zram, 8 CPUs", 8, zsrc, zdst, "auto", 0, 0, xfer.DefaultDepth, false},
+		{"zram to zram, depth asked", 2, zsrc, zdst, "auto", xfer.DefaultDepth, 0, xfer.DefaultDepth, false},
+		{"zram to zram, one block", 2, zsrc, zdst, "auto", 0, bs, 1, false},
+		{"file to zram", 2, file, zdst, "auto", 0, 0, xfer.DefaultDepth, false},
+		{"zram to file", 2, zsrc, filepath.Join(t.TempDir(), "out"), "auto", 0, 0, xfer.DefaultDepth, false},
+		{"zram to stdout", 2, zsrc, "-", "auto", 0, 0, xfer.DefaultDepth, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			defer xfer.SetNumCPU(tt.cpus)()
 			o := xfer.NewOptions()
-			// 16 pieces: more than any depth here, so the ring is not cut
-			// to the copy's size.
-			o.Src, o.Dst, o.Engine, o.Depth, o.BlockSize, o.Count = tt.src, tt.dst, tt.engine, tt.depth, 64<<10, int64(len(data))
+			o.Src, o.Dst, o.Engine, o.Depth, o.BlockSize, o.Count = tt.src, tt.dst, tt.engine, tt.depth, bs, int64(len(data))
+			if tt.count > 0 {
+				o.Count = tt.count
+			}
+			var out *os.File
+			if tt.dst == "-" {
+				var err error
+				if out, err = os.Create(filepath.Join(t.TempDir(), "stdout")); err != nil {
+					t.Fatal(err)
+				}
+				defer out.Close()
+				o.Stdout = out
+			}
 			sum, err := xfer.Copy(context.Background(), o)
 			if err != nil {
 				t.Fatal(err)
@@ -606,8 +623,8 @@ func TestDepthOnCPUDevices(t *testing.T) {
 			var text strings.Builder
 			sum.WriteText(&text, "rawcp")
 			if tt.reason {
-				if !strings.Contains(sum.DepthReason, "one per CPU") || !strings.Contains(sum.DepthReason, tt.src) {
-					t.Errorf("depth reason %q does not say one per CPU for %s", sum.DepthReason, tt.src)
+				if !strings.Contains(sum.DepthReason, "one per CPU") || !strings.Contains(sum.DepthReason, tt.src) || !strings.Contains(sum.DepthReason, tt.dst) {
+					t.Errorf("depth reason %q does not say one per CPU for %s and %s", sum.DepthReason, tt.src, tt.dst)
 				}
 				if !strings.Contains(text.String(), fmt.Sprintf("depth %d: one per CPU", tt.want)) {
 					t.Errorf("summary does not give the depth's reason:\n%s", text.String())
@@ -615,7 +632,12 @@ func TestDepthOnCPUDevices(t *testing.T) {
 			} else if sum.DepthReason != "" {
 				t.Errorf("depth reason %q, want none", sum.DepthReason)
 			}
-			if got := readAt(t, tt.dst, 0, int64(len(data))); !bytes.Equal(got, data) {
+			dst := tt.dst
+			if out != nil {
+				dst = out.Name()
+			}
+			n := o.Count
+			if got := readAt(t, dst, 0, n); !bytes.Equal(got, data[:n]) {
 				t.Fatal("destination holds different bytes than the source")
 			}
 		})

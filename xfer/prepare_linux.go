@@ -155,25 +155,6 @@ func prepare(o *Options) (j *job, err error) {
 		}
 	}
 
-	// A depth left to us, between devices that do their I/O on the CPU:
-	// each sync worker (auto picks sync there, engine.New) or io-wq worker
-	// decompresses or compresses in its own thread, and workers beyond the
-	// CPUs only contend. zram → zram, 1 GiB, 2 vCPUs: 8 MiB × 2 copied
-	// 1.83× dd's speed with 0.99× its system time, 8 MiB × 4 1.50× with
-	// 1.22× (docs/benchmarks.md, "zram: one worker per CPU").
-	if o.depthPicked {
-		if devs := cpuDevices(src, dst); devs != nil && runtime.NumCPU() < o.Depth {
-			j.o.Depth = runtime.NumCPU()
-			o = &j.o
-			does := "do their"
-			if len(devs) == 1 {
-				does = "does its"
-			}
-			j.sum.DepthReason = fmt.Sprintf("one per CPU: %s %s I/O on the CPU (no non-blocking I/O), and more workers than CPUs only contend",
-				strings.Join(devs, " and "), does)
-		}
-	}
-
 	// The ring: one pinned region of depth × bs, sliced. Every slice
 	// starts at a multiple of bs from a page-aligned base, so it meets
 	// both sides' memory alignment (bs was checked against it above).
@@ -184,6 +165,23 @@ func prepare(o *Options) (j *job, err error) {
 		if need := (j.total + o.BlockSize - 1) / o.BlockSize; need < int64(o.Depth) {
 			j.o.Depth = int(max(need, 1))
 			o = &j.o
+		}
+	}
+	// A depth left to us, between two RAM devices whose drivers do the
+	// I/O in the submitting thread: each sync worker (auto picks sync
+	// there, engine.New) or io-wq worker decompresses or compresses on a
+	// CPU of its own, and more of them than CPUs measured slower and
+	// dearer. zram → zram, 1 GiB, 2 vCPUs: 8 MiB × 2 copied 1.83× dd's
+	// speed with 0.99× its system time, 8 MiB × 4 1.50× with 1.22×
+	// (docs/benchmarks.md, "zram: one worker per CPU").
+	if o.depthPicked {
+		if n := numCPU(); n < o.Depth {
+			if devs := cpuDevices(src, dst); devs != nil {
+				j.o.Depth = n
+				o = &j.o
+				j.sum.DepthReason = fmt.Sprintf("one per CPU: %s do their I/O on the CPU (RAM devices without non-blocking I/O), and more workers than CPUs measured slower",
+					strings.Join(devs, " and "))
+			}
 		}
 	}
 	// Huge pages where they change the requests, the ring rounded up to
@@ -284,21 +282,49 @@ func prepare(o *Options) (j *job, err error) {
 	return j, nil
 }
 
-// cpuDevices returns the names of the copy's seekable ends when every one
-// of them is a block device whose driver does its I/O in the submitting
-// thread (engine.BlockingDevice), or nil.
-func cpuDevices(ends ...*end) []string {
+// numCPU is how many CPUs the copy's workers can run on (GOMAXPROCS
+// follows the affinity mask and a cgroup CPU limit); a variable so tests
+// can pose as machines of other sizes.
+var numCPU = func() int { return runtime.GOMAXPROCS(0) }
+
+// cpuDevices returns the names of src and dst when both are RAM block
+// devices (zram, brd's /dev/ramN) whose drivers refuse non-blocking I/O
+// (engine.BlockingDevice) and so do each request's work in the submitting
+// thread; nil otherwise. Other drivers without non-blocking I/O (some
+// device-mapper targets, md on older kernels) hand the work on to other
+// threads or to hardware: there more I/Os in flight still help.
+func cpuDevices(src, dst *end) []string {
 	var names []string
-	for _, e := range ends {
-		if e.stream {
-			continue
-		}
-		if e.f == nil || e.kind != aligned.KindBlock || engine.BlockingDevice([]*os.File{e.f}) == "" {
+	for _, e := range []*end{src, dst} {
+		if e.stream || e.f == nil || e.kind != aligned.KindBlock || !ramDriver(e.st.Rdev) ||
+			engine.BlockingDevice([]*os.File{e.f}) == "" {
 			return nil
 		}
 		names = append(names, e.name)
 	}
 	return names
+}
+
+// ramDriver reports whether the block device rdev is a zram or brd
+// device, by its kernel name (/sys/dev/block/MAJ:MIN links to
+// …/block/zram0 or …/block/ram0).
+func ramDriver(rdev uint64) bool {
+	link, err := os.Readlink(fmt.Sprintf("/sys/dev/block/%d:%d", unix.Major(rdev), unix.Minor(rdev)))
+	if err != nil {
+		return false
+	}
+	return isRAMDevice(filepath.Base(link))
+}
+
+// isRAMDevice reports whether a kernel block device name is zramN or
+// ramN (brd).
+func isRAMDevice(name string) bool {
+	for _, prefix := range []string{"zram", "ram"} {
+		if rest, ok := strings.CutPrefix(name, prefix); ok && rest != "" && strings.Trim(rest, "0123456789") == "" {
+			return true
+		}
+	}
+	return false
 }
 
 func (j *job) fallback(format string, args ...any) {

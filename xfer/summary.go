@@ -23,8 +23,9 @@ type Summary struct {
 	FixedBuffers bool   `json:"fixed_buffers"` // io_uring registered buffers (READ_FIXED/WRITE_FIXED)
 	BlockSize    int64  `json:"block_size"`
 	Depth        int    `json:"depth"`
-	// DepthReason says why Depth is not what was asked or the default
-	// (Options.Depth); "" when it is.
+	// DepthReason is set when the default depth was lowered to one per
+	// CPU because both ends are RAM devices that do their I/O on the CPU
+	// (Options.Depth), and says so; "" otherwise.
 	DepthReason string `json:"depth_reason,omitempty"`
 	Locked      bool   `json:"locked"`      // the ring is mlocked
 	LockReason  string `json:"lock_reason"` // why not, "" when locked
