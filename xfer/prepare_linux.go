@@ -171,9 +171,10 @@ func prepare(o *Options) (j *job, err error) {
 	// I/O in the submitting thread: each sync worker (auto picks sync
 	// there, engine.New) or io-wq worker decompresses or compresses on a
 	// CPU of its own, and more of them than CPUs measured slower and
-	// dearer. zram → zram, 1 GiB, 2 vCPUs: 8 MiB × 2 copied 1.83× dd's
-	// speed with 0.99× its system time, 8 MiB × 4 1.50× with 1.22×
-	// (docs/benchmarks.md, "zram: one worker per CPU").
+	// dearer. zram → zram, 1 GiB, 2 vCPUs, three sets: 8 MiB × 2 copied
+	// at 1.53–1.83× dd's speed with 0.99–1.23× its system time, 8 MiB × 4
+	// at 1.36–1.53× with 1.22–1.30× (docs/benchmarks.md, "zram: one
+	// worker per CPU").
 	if o.depthPicked {
 		if n := numCPU(); n < o.Depth {
 			if devs := cpuDevices(src, dst); devs != nil {
