@@ -146,7 +146,7 @@ func New(opts Options) (Engine, Fallback, error) {
 	case KindUring:
 		return newUring(opts, false)
 	}
-	if dev := BlockingDevice(opts.Files); dev != "" {
+	if dev := blockingDevice(opts.Files); dev != "" {
 		s, err := newSync(opts)
 		if err != nil {
 			return nil, Fallback{}, err

@@ -8,11 +8,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// BlockingDevice returns the first of files that is a block device whose
-// driver does not take non-blocking I/O, or "" when there is none. For
-// RAM devices such as zram this means each request's work is done in the
-// submitting thread (zram decompresses and compresses there); other such
-// drivers may hand it on.
+// blockingDevice returns the first of files that is a block device whose
+// driver does not take non-blocking I/O, or "" when there is none.
 //
 // io_uring first tries every read and write with IOCB_NOWAIT; a file
 // without FMODE_NOWAIT (a bio-based driver that does not set
@@ -27,7 +24,7 @@ import (
 // offset 0 through a fresh read-only O_DIRECT descriptor (the caller's may
 // be write-only) into a private page-aligned mapping, never the caller's
 // buffers (a benchmark's write buffers hold data it chose).
-func BlockingDevice(files []*os.File) string {
+func blockingDevice(files []*os.File) string {
 	var buf []byte
 	defer func() {
 		if buf != nil {

@@ -13,5 +13,4 @@ func newUring(o Options, auto bool) (Engine, Fallback, error) {
 	return nil, Fallback{}, fmt.Errorf("%w: %w", ErrUringUnavailable, uring.ErrNotSupported)
 }
 
-// BlockingDevice reports no device off Linux.
-func BlockingDevice([]*os.File) string { return "" }
+func blockingDevice([]*os.File) string { return "" }

@@ -36,9 +36,8 @@ type Options struct {
 
 	BlockSize int64 // bytes per I/O and per ring buffer; 0 = DefaultBlockSize
 	// Depth is the number of ring buffers, and of I/Os in flight. 0 picks
-	// it: DefaultDepth, or when both ends are RAM block devices whose
-	// drivers do the I/O in the submitting thread (zram, brd; they refuse
-	// non-blocking I/O, engine.BlockingDevice), one per CPU up to
+	// it: DefaultDepth, or when both ends are zram devices (which compress
+	// and decompress in the submitting thread), one per CPU up to
 	// DefaultDepth, which measured faster and cheaper there
 	// (docs/rawcp.1.md, DEFAULTS).
 	Depth  int
@@ -80,7 +79,7 @@ func NewOptions() Options {
 // on fs, bound to o's fields. Sizes accept the suffixes of internal/size.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Var(&sizeValue{p: &o.BlockSize, positive: true}, "bs", "bytes per I/O and per buffer (K, M, G… suffixes)")
-	fs.Var(&depthValue{&o.Depth}, "depth", fmt.Sprintf("buffers in the ring, and I/Os in flight (default %d; one per CPU up to %d from a zram or brd device to another)", DefaultDepth, DefaultDepth))
+	fs.Var(&depthValue{&o.Depth}, "depth", fmt.Sprintf("buffers in the ring, and I/Os in flight (default %d; one per CPU up to %d from a zram device to another)", DefaultDepth, DefaultDepth))
 	fs.StringVar(&o.Engine, "engine", o.Engine, "I/O engine: auto, uring or sync")
 	fs.Var(&o.Lock, "lock", "lock the buffers in RAM: try, require or off")
 	fs.BoolVar(&o.NoFsync, "no-fsync", o.NoFsync, "do not fdatasync the destination at the end")

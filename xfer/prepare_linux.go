@@ -167,21 +167,21 @@ func prepare(o *Options) (j *job, err error) {
 			o = &j.o
 		}
 	}
-	// A depth left to us, between two RAM devices whose drivers do the
-	// I/O in the submitting thread: each sync worker (auto picks sync
-	// there, engine.New) or io-wq worker decompresses or compresses on a
-	// CPU of its own, and more of them than CPUs measured slower and
+	// A depth left to us, between two zram devices: zram decompresses and
+	// compresses in the thread that submits, so each sync worker (auto
+	// picks sync there, engine.New) or io-wq worker computes on a CPU of
+	// its own, and more of them than CPUs measured slower and
 	// dearer. zram → zram, 1 GiB, 2 vCPUs, three sets: 8 MiB × 2 copied
 	// at 1.53–1.83× dd's speed with 0.99–1.23× its system time, 8 MiB × 4
 	// at 1.36–1.53× with 1.22–1.30× (docs/benchmarks.md, "zram: one
 	// worker per CPU").
 	if o.depthPicked {
 		if n := numCPU(); n < o.Depth {
-			if devs := cpuDevices(src, dst); devs != nil {
+			if isZram(src) && isZram(dst) {
 				j.o.Depth = n
 				o = &j.o
-				j.sum.DepthReason = fmt.Sprintf("one per CPU: %s do their I/O on the CPU (RAM devices without non-blocking I/O), and more workers than CPUs measured slower",
-					strings.Join(devs, " and "))
+				j.sum.DepthReason = fmt.Sprintf("one per CPU: %s and %s are zram devices, which compress and decompress on the CPU that submits, and more workers than CPUs measured slower",
+					src.name, dst.name)
 			}
 		}
 	}
@@ -288,44 +288,22 @@ func prepare(o *Options) (j *job, err error) {
 // can pose as machines of other sizes.
 var numCPU = func() int { return runtime.GOMAXPROCS(0) }
 
-// cpuDevices returns the names of src and dst when both are RAM block
-// devices (zram, brd's /dev/ramN) whose drivers refuse non-blocking I/O
-// (engine.BlockingDevice) and so do each request's work in the submitting
-// thread; nil otherwise. Other drivers without non-blocking I/O (some
-// device-mapper targets, md on older kernels) hand the work on to other
-// threads or to hardware: there more I/Os in flight still help.
-func cpuDevices(src, dst *end) []string {
-	var names []string
-	for _, e := range []*end{src, dst} {
-		if e.stream || e.f == nil || e.kind != aligned.KindBlock || !ramDriver(e.st.Rdev) ||
-			engine.BlockingDevice([]*os.File{e.f}) == "" {
-			return nil
-		}
-		names = append(names, e.name)
-	}
-	return names
-}
-
-// ramDriver reports whether the block device rdev is a zram or brd
-// device, by its kernel name (/sys/dev/block/MAJ:MIN links to
-// …/block/zram0 or …/block/ram0).
-func ramDriver(rdev uint64) bool {
-	link, err := os.Readlink(fmt.Sprintf("/sys/dev/block/%d:%d", unix.Major(rdev), unix.Minor(rdev)))
-	if err != nil {
+// isZram reports whether e is a zram block device, by its kernel name:
+// /sys/dev/block/MAJ:MIN links to …/block/zramN. (Other drivers that
+// refuse non-blocking I/O, some device-mapper targets for one, hand the
+// work on to other threads, where more I/Os in flight still help.)
+func isZram(e *end) bool {
+	if e.stream || e.kind != aligned.KindBlock {
 		return false
 	}
-	return isRAMDevice(filepath.Base(link))
+	link, err := os.Readlink(fmt.Sprintf("/sys/dev/block/%d:%d", unix.Major(e.st.Rdev), unix.Minor(e.st.Rdev)))
+	return err == nil && isZramName(filepath.Base(link))
 }
 
-// isRAMDevice reports whether a kernel block device name is zramN or
-// ramN (brd).
-func isRAMDevice(name string) bool {
-	for _, prefix := range []string{"zram", "ram"} {
-		if rest, ok := strings.CutPrefix(name, prefix); ok && rest != "" && strings.Trim(rest, "0123456789") == "" {
-			return true
-		}
-	}
-	return false
+// isZramName reports whether a kernel block device name is zramN.
+func isZramName(name string) bool {
+	rest, ok := strings.CutPrefix(name, "zram")
+	return ok && rest != "" && strings.Trim(rest, "0123456789") == ""
 }
 
 func (j *job) fallback(format string, args ...any) {

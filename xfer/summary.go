@@ -24,8 +24,8 @@ type Summary struct {
 	BlockSize    int64  `json:"block_size"`
 	Depth        int    `json:"depth"`
 	// DepthReason is set when the default depth was lowered to one per
-	// CPU because both ends are RAM devices that do their I/O on the CPU
-	// (Options.Depth), and says so; "" otherwise.
+	// CPU because both ends are zram devices (Options.Depth), and says
+	// so; "" otherwise.
 	DepthReason string `json:"depth_reason,omitempty"`
 	Locked      bool   `json:"locked"`      // the ring is mlocked
 	LockReason  string `json:"lock_reason"` // why not, "" when locked
