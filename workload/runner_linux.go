@@ -46,6 +46,9 @@ type instance struct {
 	ios  int64
 	hist *hdrhistogram.Histogram
 	end  time.Time // when this instance's window closed
+	// late is set when no I/O completed inside the runtime and the window
+	// ran on to the first completion instead (see run).
+	late bool
 	err  error
 }
 
@@ -149,6 +152,16 @@ func runJob(ctx context.Context, t *target, job Job, opts runOptions) (Result, [
 	}
 	after, afterErr := sample(t.rules.Device)
 	<-allDone
+	var late []int
+	for _, in := range insts {
+		if in.late {
+			late = append(late, in.id)
+		}
+	}
+	if len(late) > 0 {
+		// A window ran past the runtime: count the system to its end.
+		after, afterErr = sample(t.rules.Device)
+	}
 
 	res := Result{
 		RW: string(job.RW), BS: job.BS, Depth: job.Depth, Jobs: job.Jobs,
@@ -179,6 +192,11 @@ func runJob(ctx context.Context, t *target, job Job, opts runOptions) (Result, [
 		end = from
 	}
 	res.Seconds = end.Sub(from).Seconds()
+	if len(late) > 0 {
+		fallbacks = append(fallbacks, fmt.Sprintf(
+			"%s: no I/O completed within the %v runtime (%d of %d workers); the window ran to the first completion, %.3fs",
+			job, job.Runtime, len(late), len(insts), res.Seconds))
+	}
 	res.Bytes = res.IOs * int64(job.BS)
 	res.IOPS, res.BytesPerSec = rates(res.IOs, job.BS, res.Seconds)
 	res.Lat = latencyOf(hist)
@@ -494,10 +512,16 @@ func (in *instance) run(stop *stopFlag) {
 				submitting = false
 				continue
 			}
-			if inWindow && submitting && (limit == 0 || in.ios < limit) {
+			// A window that closed before any I/O completed (a runtime
+			// shorter than one I/O, or a device stalled) runs on to the
+			// first completion: the result then has one real latency and
+			// its true length, where it would otherwise report nothing.
+			lateFirst := !inWindow && in.ios == 0 && !in.windowTo.IsZero() && !now.Before(in.windowTo) && !stop.Load()
+			if (inWindow || lateFirst) && submitting && (limit == 0 || in.ios < limit) {
 				in.ios++
 				record(in.hist, c.Latency)
 				in.end = now
+				in.late = lateFirst
 			}
 		}
 		if !submitting {
@@ -511,7 +535,9 @@ func (in *instance) run(stop *stopFlag) {
 			}
 		case !in.windowTo.IsZero() && !now.Before(in.windowTo):
 			submitting = false
-			in.end = in.windowTo
+			if !in.late {
+				in.end = in.windowTo
+			}
 		case limit > 0 && in.ios >= limit:
 			submitting = false
 		}

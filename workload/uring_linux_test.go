@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rawio/rawio/engine"
 	"github.com/rawio/rawio/internal/testdev"
@@ -79,4 +80,72 @@ func TestURingUnavailable(t *testing.T) {
 			t.Errorf("%d jobs ran before the refusal", len(doc.Results))
 		}
 	})
+}
+
+// slowFirstWait is an engine whose first Wait returns only after d, as a
+// stalled device would.
+type slowFirstWait struct {
+	engine.Engine
+	d     time.Duration
+	slept bool
+}
+
+func (e *slowFirstWait) Wait(min int, out []engine.Completion) (int, error) {
+	if !e.slept && min > 0 {
+		e.slept = true
+		time.Sleep(e.d)
+	}
+	return e.Engine.Wait(min, out)
+}
+
+// A runtime that ends before any I/O completes still gives a result: the
+// window runs to the first completion, and the fallbacks say so.
+func TestWindowRunsToFirstCompletion(t *testing.T) {
+	old := newEngine
+	t.Cleanup(func() { newEngine = old })
+	const stall = 200 * time.Millisecond
+	newEngine = func(o engine.Options) (engine.Engine, engine.Fallback, error) {
+		e, fb, err := old(o)
+		if err != nil {
+			return e, fb, err
+		}
+		return &slowFirstWait{Engine: e, d: stall}, fb, nil
+	}
+	path := testdev.RandomFile(t, t.TempDir(), 4<<20)
+	for _, jobs := range []int{1, 2} {
+		t.Run(fmt.Sprintf("jobs %d", jobs), func(t *testing.T) {
+			s := quick()
+			s.Runtime = 20 * time.Millisecond
+			s.Jobs = []int{jobs}
+			doc, err := Bench(context.Background(), Config{Target: path, Spec: s})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := doc.Results[0]
+			checkConsistent(t, r)
+			if r.IOs != int64(jobs) {
+				t.Errorf("%d I/Os counted, want the first of each of %d workers", r.IOs, jobs)
+			}
+			if r.Seconds < stall.Seconds() {
+				t.Errorf("window %.3fs, want at least the %v to the first completion", r.Seconds, stall)
+			}
+			want := fmt.Sprintf("no I/O completed within the 20ms runtime (%d of %d workers); the window ran to the first completion", jobs, jobs)
+			if len(doc.Fallbacks) != 1 || !strings.Contains(doc.Fallbacks[0], want) {
+				t.Errorf("fallbacks %q, want one containing %q", doc.Fallbacks, want)
+			}
+		})
+	}
+	// With no stall the same runtime counts inside the window only and
+	// reports nothing.
+	newEngine = old
+	s := quick()
+	s.Runtime = 100 * time.Millisecond
+	doc, err := Bench(context.Background(), Config{Target: path, Spec: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkConsistent(t, doc.Results[0])
+	if len(doc.Fallbacks) != 0 {
+		t.Errorf("fallbacks %q without a stall", doc.Fallbacks)
+	}
 }
