@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -563,47 +565,43 @@ func TestAutoPicksSyncOnZram(t *testing.T) {
 	}
 }
 
-// TestDepthOnCPUDevices: a depth left to rawcp between two zram devices
-// is one per CPU, up to the default, and the summary says why; an asked
-// depth, a file or a stream at either end, or a copy that needs fewer
-// buffers anyway keeps what it had, without a reason.
-func TestDepthOnCPUDevices(t *testing.T) {
-	data := randomBytes(t, 1<<20)
+// TestBlockSizeOnCPUDevices: a block size left to rawcp between two zram
+// devices is one CPU's L2 cache, rounded down to a power of two and at
+// most the default, and the summary says why; an asked size, a file or a
+// stream at either end, or a CPU whose cache sysfs does not give keeps
+// the default, without a reason.
+func TestBlockSizeOnCPUDevices(t *testing.T) {
+	data := randomBytes(t, 3<<20)
 	file := writeFile(t, t.TempDir(), data)
 	zsrc := testdev.Zram(t, 4<<20)
 	zdst := testdev.Zram(t, 4<<20)
 	if err := os.WriteFile(zsrc, data, 0); err != nil {
 		t.Fatal(err)
 	}
-	const bs = 64 << 10 // 16 pieces: more than any depth here
 	tests := []struct {
 		name     string
-		cpus     int
+		l2       int64
 		src, dst string
 		engine   string
-		depth    int
-		count    int64
-		want     int
+		bs       int64
+		want     int64
 		reason   bool
 	}{
-		{"zram to zram, 2 CPUs", 2, zsrc, zdst, "auto", 0, 0, 2, true},
-		{"zram to zram, 3 CPUs, io_uring", 3, zsrc, zdst, "uring", 0, 0, 3, true},
-		{"zram to zram, 1 CPU, sync", 1, zsrc, zdst, "sync", 0, 0, 1, true},
-		{"zram to zram, 8 CPUs", 8, zsrc, zdst, "auto", 0, 0, xfer.DefaultDepth, false},
-		{"zram to zram, depth asked", 2, zsrc, zdst, "auto", xfer.DefaultDepth, 0, xfer.DefaultDepth, false},
-		{"zram to zram, one block", 2, zsrc, zdst, "auto", 0, bs, 1, false},
-		{"file to zram", 2, file, zdst, "auto", 0, 0, xfer.DefaultDepth, false},
-		{"zram to file", 2, zsrc, filepath.Join(t.TempDir(), "out"), "auto", 0, 0, xfer.DefaultDepth, false},
-		{"zram to stdout", 2, zsrc, "-", "auto", 0, 0, xfer.DefaultDepth, false},
+		{"zram to zram, 1 MiB L2", 1 << 20, zsrc, zdst, "auto", 0, 1 << 20, true},
+		{"zram to zram, 1.25 MiB L2, io_uring", 1280 << 10, zsrc, zdst, "uring", 0, 1 << 20, true},
+		{"zram to zram, 512 KiB L2, sync", 512 << 10, zsrc, zdst, "sync", 0, 512 << 10, true},
+		{"zram to zram, 16 MiB L2", 16 << 20, zsrc, zdst, "auto", 0, xfer.DefaultBlockSize, false},
+		{"zram to zram, L2 unknown", 0, zsrc, zdst, "auto", 0, xfer.DefaultBlockSize, false},
+		{"zram to zram, bs asked", 1 << 20, zsrc, zdst, "auto", 64 << 10, 64 << 10, false},
+		{"file to zram", 1 << 20, file, zdst, "auto", 0, xfer.DefaultBlockSize, false},
+		{"zram to file", 1 << 20, zsrc, filepath.Join(t.TempDir(), "out"), "auto", 0, xfer.DefaultBlockSize, false},
+		{"zram to stdout", 1 << 20, zsrc, "-", "auto", 0, xfer.DefaultBlockSize, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			defer xfer.SetNumCPU(tt.cpus)()
+			defer xfer.SetL2Cache(tt.l2)()
 			o := xfer.NewOptions()
-			o.Src, o.Dst, o.Engine, o.Depth, o.BlockSize, o.Count = tt.src, tt.dst, tt.engine, tt.depth, bs, int64(len(data))
-			if tt.count > 0 {
-				o.Count = tt.count
-			}
+			o.Src, o.Dst, o.Engine, o.BlockSize, o.Count = tt.src, tt.dst, tt.engine, tt.bs, int64(len(data))
 			var out *os.File
 			if tt.dst == "-" {
 				var err error
@@ -617,29 +615,55 @@ func TestDepthOnCPUDevices(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if sum.Depth != tt.want {
-				t.Errorf("depth %d, want %d (reason %q)", sum.Depth, tt.want, sum.DepthReason)
+			if sum.BlockSize != tt.want {
+				t.Errorf("bs %d, want %d (reason %q)", sum.BlockSize, tt.want, sum.BlockSizeReason)
+			}
+			if want := min(xfer.DefaultDepth, int((int64(len(data))+tt.want-1)/tt.want)); sum.Depth != want {
+				t.Errorf("depth %d, want %d", sum.Depth, want)
 			}
 			var text strings.Builder
 			sum.WriteText(&text, "rawcp")
 			if tt.reason {
-				if !strings.Contains(sum.DepthReason, "one per CPU") || !strings.Contains(sum.DepthReason, tt.src) || !strings.Contains(sum.DepthReason, tt.dst) {
-					t.Errorf("depth reason %q does not say one per CPU for %s and %s", sum.DepthReason, tt.src, tt.dst)
+				if !strings.Contains(sum.BlockSizeReason, "L2 cache") || !strings.Contains(sum.BlockSizeReason, tt.src) || !strings.Contains(sum.BlockSizeReason, tt.dst) {
+					t.Errorf("bs reason %q does not name the L2 cache, %s and %s", sum.BlockSizeReason, tt.src, tt.dst)
 				}
-				if !strings.Contains(text.String(), fmt.Sprintf("depth %d: one per CPU", tt.want)) {
-					t.Errorf("summary does not give the depth's reason:\n%s", text.String())
+				if line := fmt.Sprintf("bs %s: one CPU's L2 cache", pin.FormatBytes(uint64(tt.want))); !strings.Contains(text.String(), line) {
+					t.Errorf("summary does not give the block size's reason (%q):\n%s", line, text.String())
 				}
-			} else if sum.DepthReason != "" {
-				t.Errorf("depth reason %q, want none", sum.DepthReason)
+			} else if sum.BlockSizeReason != "" {
+				t.Errorf("bs reason %q, want none", sum.BlockSizeReason)
 			}
 			dst := tt.dst
 			if out != nil {
 				dst = out.Name()
 			}
-			n := o.Count
-			if got := readAt(t, dst, 0, n); !bytes.Equal(got, data[:n]) {
+			if got := readAt(t, dst, 0, o.Count); !bytes.Equal(got, data) {
 				t.Fatal("destination holds different bytes than the source")
 			}
 		})
+	}
+}
+
+// TestL2CacheBytes reads this machine's cache sizes from sysfs; glibc's
+// getconf, from CPUID on x86, is an independent witness where it knows
+// (of the CPU it runs on: the smallest L2 of all may be less on a
+// machine with cores of two kinds).
+func TestL2CacheBytes(t *testing.T) {
+	got := xfer.L2CacheBytes()
+	if _, err := os.Stat("/sys/devices/system/cpu/cpu0/cache"); err != nil {
+		if got != 0 {
+			t.Errorf("%d bytes of L2 without sysfs cache entries", got)
+		}
+		t.Skipf("skipping the cross-check: %v", err)
+	}
+	if got <= 0 {
+		t.Fatalf("L2 cache of %d bytes", got)
+	}
+	out, err := exec.Command("getconf", "LEVEL2_CACHE_SIZE").Output()
+	if err != nil {
+		t.Skipf("skipping the cross-check with getconf: %v", err)
+	}
+	if n, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64); err == nil && n > 0 && got > n {
+		t.Errorf("sysfs gives %d bytes of L2 as the smallest, getconf LEVEL2_CACHE_SIZE %d", got, n)
 	}
 }

@@ -34,12 +34,14 @@ type Options struct {
 	// Stdin and Stdout stand for "-" (os.Stdin and os.Stdout when nil).
 	Stdin, Stdout *os.File
 
-	BlockSize int64 // bytes per I/O and per ring buffer; 0 = DefaultBlockSize
-	// Depth is the number of ring buffers, and of I/Os in flight. 0 picks
-	// it: DefaultDepth, or when both ends are zram devices (which compress
-	// and decompress in the submitting thread), one per CPU up to
-	// DefaultDepth, which measured faster and cheaper there
-	// (docs/rawcp.1.md, DEFAULTS).
+	// BlockSize is the bytes per I/O and per ring buffer. 0 picks it:
+	// DefaultBlockSize, or when both ends are zram devices (which
+	// decompress and compress on the CPU that submits) the size of one
+	// CPU's L2 cache, a power of two up to DefaultBlockSize, which
+	// measured faster and cheaper there (docs/rawcp.1.md, DEFAULTS).
+	BlockSize int64
+	// Depth is the number of ring buffers, and of I/Os in flight; 0 =
+	// DefaultDepth.
 	Depth  int
 	Engine string // "auto" (default), "uring" or "sync"
 	Lock   pin.Policy
@@ -63,23 +65,25 @@ type Options struct {
 	Progress         func(Progress)
 	ProgressInterval time.Duration
 
-	// depthPicked is set by normalize when Depth was 0: prepare may lower
-	// the default for CPU-bound devices.
-	depthPicked bool
+	// bsPicked is set by normalize when BlockSize was 0: prepare may
+	// pick another size for CPU-bound devices.
+	bsPicked bool
 }
 
-// NewOptions returns options with the defaults and Count = -1. Depth is
-// left 0, to be picked for the devices (see Options.Depth).
+// NewOptions returns options with the defaults and Count = -1.
+// BlockSize is left 0, to be picked for the devices (see
+// Options.BlockSize).
 func NewOptions() Options {
-	return Options{BlockSize: DefaultBlockSize, Engine: "auto", Count: -1}
+	return Options{Engine: "auto", Count: -1}
 }
 
 // AddFlags registers the copy flags (--bs, --depth, --engine, --lock,
 // --no-fsync, --no-truncate, --allow-buffered, --no-hugepages, --skip, --seek, --count)
 // on fs, bound to o's fields. Sizes accept the suffixes of internal/size.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
-	fs.Var(&sizeValue{p: &o.BlockSize, positive: true}, "bs", "bytes per I/O and per buffer (K, M, G… suffixes)")
-	fs.Var(&depthValue{&o.Depth}, "depth", fmt.Sprintf("buffers in the ring, and I/Os in flight (default %d; one per CPU up to %d from a zram device to another)", DefaultDepth, DefaultDepth))
+	def := int64(DefaultBlockSize)
+	fs.Var(&sizeValue{p: &o.BlockSize, positive: true}, "bs", fmt.Sprintf("bytes per I/O and per buffer, K, M, G… suffixes (default %s; from a zram device to another, one CPU's L2 cache)", (&sizeValue{p: &def}).String()))
+	fs.Var(&depthValue{&o.Depth}, "depth", fmt.Sprintf("buffers in the ring, and I/Os in flight (default %d)", DefaultDepth))
 	fs.StringVar(&o.Engine, "engine", o.Engine, "I/O engine: auto, uring or sync")
 	fs.Var(&o.Lock, "lock", "lock the buffers in RAM: try, require or off")
 	fs.BoolVar(&o.NoFsync, "no-fsync", o.NoFsync, "do not fdatasync the destination at the end")
@@ -96,10 +100,10 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 func (o *Options) normalize() error {
 	if o.BlockSize == 0 {
 		o.BlockSize = DefaultBlockSize
+		o.bsPicked = true
 	}
 	if o.Depth == 0 {
 		o.Depth = DefaultDepth
-		o.depthPicked = true
 	}
 	if o.Engine == "" {
 		o.Engine = "auto"

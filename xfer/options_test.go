@@ -13,7 +13,7 @@ func TestAddFlags(t *testing.T) {
 		want func(o Options) bool
 	}{
 		{nil, func(o Options) bool {
-			return o.BlockSize == DefaultBlockSize && o.Depth == 0 && o.Engine == "auto" && o.Count == -1 && o.Lock == pin.LockTry
+			return o.BlockSize == 0 && o.Depth == 0 && o.Engine == "auto" && o.Count == -1 && o.Lock == pin.LockTry
 		}},
 		{[]string{"--bs", "1MiB", "--depth", "8", "--engine", "sync", "--lock", "off"}, func(o Options) bool {
 			return o.BlockSize == 1<<20 && o.Depth == 8 && o.Engine == "sync" && o.Lock == pin.LockOff

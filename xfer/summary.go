@@ -23,12 +23,12 @@ type Summary struct {
 	FixedBuffers bool   `json:"fixed_buffers"` // io_uring registered buffers (READ_FIXED/WRITE_FIXED)
 	BlockSize    int64  `json:"block_size"`
 	Depth        int    `json:"depth"`
-	// DepthReason is set when the default depth was lowered to one per
-	// CPU because both ends are zram devices (Options.Depth), and says
-	// so; "" otherwise.
-	DepthReason string `json:"depth_reason,omitempty"`
-	Locked      bool   `json:"locked"`      // the ring is mlocked
-	LockReason  string `json:"lock_reason"` // why not, "" when locked
+	// BlockSizeReason is set when the block size was picked for the
+	// devices rather than DefaultBlockSize (both ends are zram devices;
+	// Options.BlockSize), and says why; "" otherwise.
+	BlockSizeReason string `json:"block_size_reason,omitempty"`
+	Locked          bool   `json:"locked"`      // the ring is mlocked
+	LockReason      string `json:"lock_reason"` // why not, "" when locked
 	// HugePageBytes is how much of the ring is backed by transparent
 	// huge pages (pin.Region.HugeBytes). With NoHugePages it is usually
 	// 0, but THP mode "always" may back the ring anyway.
@@ -115,8 +115,8 @@ func (s *Summary) WriteText(w io.Writer, prog string) error {
 		pages = pin.FormatBytes(uint64(s.HugePageBytes)) + " in huge pages"
 	}
 	fmt.Fprintf(&b, "  engine %s, %d × %s buffers, %s, %s\n", eng, s.Depth, pin.FormatBytes(uint64(s.BlockSize)), pages, lock)
-	if s.DepthReason != "" {
-		fmt.Fprintf(&b, "  depth %d: %s\n", s.Depth, s.DepthReason)
+	if s.BlockSizeReason != "" {
+		fmt.Fprintf(&b, "  bs %s: %s\n", pin.FormatBytes(uint64(s.BlockSize)), s.BlockSizeReason)
 	}
 	for _, x := range []struct {
 		name string
