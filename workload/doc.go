@@ -17,6 +17,9 @@
 //   - ios counts only I/Os completed inside the measurement window, which
 //     opens after Job.Ramp and lasts Job.Runtime (or until Job.IOs I/Os per
 //     instance); bytes == ios × bs and bytes_per_sec == iops × bs exactly.
+//     When no instance completed an I/O inside Job.Runtime, the window
+//     runs on to each instance's first completion, and Document.Fallbacks
+//     says so.
 //   - Latency is submission to completion as the engine measures it, the
 //     same definition for every engine, with percentiles within 0.1%.
 //   - The hot loop (one goroutine per --jobs instance) allocates nothing,

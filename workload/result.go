@@ -63,7 +63,7 @@ type Result struct {
 
 	IOs         int64   `json:"ios"`           // I/Os completed inside the window
 	Bytes       int64   `json:"bytes"`         // ios × bs
-	Seconds     float64 `json:"seconds"`       // length of the window
+	Seconds     float64 `json:"seconds"`       // length of the window (past the runtime only when it ran to a first completion)
 	IOPS        float64 `json:"iops"`          // ios / seconds
 	BytesPerSec float64 `json:"bytes_per_sec"` // iops × bs
 

@@ -47,9 +47,12 @@ type instance struct {
 	hist *hdrhistogram.Histogram
 	end  time.Time // when this instance's window closed
 	// late is set when no I/O completed inside the runtime and the window
-	// ran on to the first completion instead (see run).
-	late bool
-	err  error
+	// ran on to the first completion instead (see run), whose latency is
+	// lateLat: runJob counts it only when no instance of the job counted
+	// anything inside the window.
+	late    bool
+	lateLat time.Duration
+	err     error
 }
 
 // stopFlag is set when the context is cancelled; the hot loop checks it
@@ -152,14 +155,28 @@ func runJob(ctx context.Context, t *target, job Job, opts runOptions) (Result, [
 	}
 	after, afterErr := sample(t.rules.Device)
 	<-allDone
-	var late []int
+	// An instance whose window ran past the runtime to its first
+	// completion counts it only when the whole job counted nothing inside
+	// the window; otherwise the other instances' count over the runtime
+	// is the result, and the late I/O is dropped.
+	onTime := false
 	for _, in := range insts {
-		if in.late {
-			late = append(late, in.id)
+		onTime = onTime || (!in.late && in.ios > 0)
+	}
+	late := 0
+	for _, in := range insts {
+		switch {
+		case !in.late:
+		case onTime:
+			in.ios, in.late, in.end = 0, false, in.windowTo
+		default:
+			record(in.hist, in.lateLat)
+			late++
 		}
 	}
-	if len(late) > 0 {
-		// A window ran past the runtime: count the system to its end.
+	if late > 0 {
+		// The window ran past the runtime: count the system to its end
+		// (which includes draining the I/Os still in flight).
 		after, afterErr = sample(t.rules.Device)
 	}
 
@@ -192,10 +209,10 @@ func runJob(ctx context.Context, t *target, job Job, opts runOptions) (Result, [
 		end = from
 	}
 	res.Seconds = end.Sub(from).Seconds()
-	if len(late) > 0 {
+	if late > 0 {
 		fallbacks = append(fallbacks, fmt.Sprintf(
-			"%s: no I/O completed within the %v runtime (%d of %d workers); the window ran to the first completion, %.3fs",
-			job, job.Runtime, len(late), len(insts), res.Seconds))
+			"%s: no I/O completed within the %v runtime; the window ran to the first completion (%d of %d workers), %.3fs",
+			job, job.Runtime, late, len(insts), res.Seconds))
 	}
 	res.Bytes = res.IOs * int64(job.BS)
 	res.IOPS, res.BytesPerSec = rates(res.IOs, job.BS, res.Seconds)
@@ -519,9 +536,12 @@ func (in *instance) run(stop *stopFlag) {
 			lateFirst := !inWindow && in.ios == 0 && !in.windowTo.IsZero() && !now.Before(in.windowTo) && !stop.Load()
 			if (inWindow || lateFirst) && submitting && (limit == 0 || in.ios < limit) {
 				in.ios++
-				record(in.hist, c.Latency)
 				in.end = now
-				in.late = lateFirst
+				if lateFirst {
+					in.late, in.lateLat = true, c.Latency
+				} else {
+					record(in.hist, c.Latency)
+				}
 			}
 		}
 		if !submitting {

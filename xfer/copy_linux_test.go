@@ -656,8 +656,13 @@ func TestL2CacheBytes(t *testing.T) {
 		}
 		t.Skipf("skipping the cross-check: %v", err)
 	}
-	if got <= 0 {
+	if got < 0 {
 		t.Fatalf("L2 cache of %d bytes", got)
+	}
+	if got == 0 {
+		// Some VMs list no level-2 cache; the copy then keeps the
+		// default block size (TestBlockSizeOnCPUDevices, "L2 unknown").
+		t.Skip("skipping: sysfs lists no level-2 data or unified cache")
 	}
 	out, err := exec.Command("getconf", "LEVEL2_CACHE_SIZE").Output()
 	if err != nil {

@@ -146,11 +146,13 @@ func prepare(o *Options) (j *job, err error) {
 	// decompresses each read and compresses each write on the CPU that
 	// submits it, so the CPU is the device, and pieces that fit one CPU's
 	// L2 cache measured faster and cheaper than the default's 8 MiB.
-	// zram → zram, 1 GiB, 2 vCPUs with 1 MiB of L2 each, depth 4, medians
-	// of 15 rounds: 1 MiB pieces 1.76× dd's speed with 1.09× its system
-	// time, two dd processes at once 1.74× with 1.11×, 8 MiB × 2 1.63×
-	// with 1.18× (docs/benchmarks.md, "zram: pieces the size of the L2
-	// cache").
+	// zram → zram, 1 GiB, 2 vCPUs with 1 MiB of L2 each, medians of the
+	// rounds' ratios to dd bs=1M direct in two compare-copy sets (11 and
+	// 15 rounds): 1 MiB × 4 copied at 1.65× and 1.53× dd's speed with
+	// 1.11× and 1.14× its system time, 8 MiB × 2 (the rule before) at
+	// 1.57× and 1.49× with 1.14× and 1.22×, two dd processes at once at
+	// 1.71× and 1.67× with 1.09× and 1.12× (docs/benchmarks.md, "zram:
+	// pieces the size of the L2 cache").
 	if o.bsPicked && isZram(src) && isZram(dst) {
 		if l2 := l2CacheBytes(); l2 > 0 {
 			bs := min(int64(1)<<(bits.Len64(uint64(l2))-1), DefaultBlockSize) // a power of two
@@ -289,6 +291,9 @@ func prepare(o *Options) (j *job, err error) {
 // l2CacheBytes is the smallest level-2 data or unified cache among the
 // CPUs (/sys/devices/system/cpu/cpuN/cache/indexM/{level,type,size}), 0
 // when sysfs does not say; a variable so tests can pose as other CPUs.
+// The size is the cache's, whether or not other CPUs share it
+// (shared_cpu_list): only a machine whose cores each have their own L2
+// was measured.
 var l2CacheBytes = func() int64 {
 	dirs, _ := filepath.Glob("/sys/devices/system/cpu/cpu[0-9]*/cache/index[0-9]*")
 	var least int64
@@ -310,7 +315,8 @@ var l2CacheBytes = func() int64 {
 // isZram reports whether e is a zram block device, by its kernel name:
 // /sys/dev/block/MAJ:MIN links to …/block/zramN. (Other drivers that
 // refuse non-blocking I/O, some device-mapper targets for one, hand the
-// work on to other threads, where more I/Os in flight still help.)
+// work on to other threads, not the submitting CPU; they were not
+// measured.)
 func isZram(e *end) bool {
 	if e.stream || e.kind != aligned.KindBlock {
 		return false
