@@ -192,8 +192,8 @@ func prepare(o *Options) (j *job, err error) {
 	}
 	// Huge pages where they change the requests, the ring rounded up to
 	// whole huge pages (pin.BuffersLen).
-	size, huge := pin.BuffersLen(bs*o.Depth, bs, !o.NoHugePages)
-	j.region, err = pin.Alloc(size, pin.Options{Policy: o.Lock, HugePages: huge})
+	ringLen, huge := pin.BuffersLen(bs*o.Depth, bs, !o.NoHugePages)
+	j.region, err = pin.Alloc(ringLen, pin.Options{Policy: o.Lock, HugePages: huge})
 	if err != nil {
 		return j, refuse(err, "%v", err)
 	}
