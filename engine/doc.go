@@ -54,7 +54,11 @@
 //     by a mutex, wakes only as many idle workers as there are new
 //     requests, and wakes Wait once, when the completions it asked for
 //     are in; at Depth 1, where nothing can overlap, Submit does the
-//     pread or pwrite itself and Wait returns its result.
+//     pread or pwrite itself and Wait returns its result. The hand-off
+//     costs a lock and a wake-up per request, which rawcp's pipeline of
+//     large pieces does not notice; rawbench instead runs a sync job
+//     deeper than 1 as that many depth-1 engines, one per goroutine
+//     (package workload).
 //   - The uring engine does not ask for IORING_SETUP_DEFER_TASKRUN: it
 //     needs SINGLE_ISSUER, which ties the ring to the OS thread that
 //     created it (EEXIST from any other), so every call, New included,

@@ -22,10 +22,13 @@
 //     says so.
 //   - Latency is submission to completion as the engine measures it, the
 //     same definition for every engine, with percentiles within 0.1%.
-//   - The hot loop (one goroutine per --jobs instance) allocates nothing,
-//     takes no lock and crosses no channel per I/O; it reads the clock once
-//     per batch of completions. (The sync engine itself hands each I/O to a
-//     worker goroutine; see package engine.)
+//   - The hot loop (one goroutine per --jobs instance; with the sync engine
+//     at a depth above 1, one per request in flight, each doing its own
+//     pread or pwrite, as fio's psync runs numjobs threads) allocates
+//     nothing, takes no lock and crosses no channel per I/O; it reads the
+//     clock once per batch of completions. While a job with more than one
+//     such goroutine runs, GOMAXPROCS is raised to give each its own P, and
+//     restored after.
 //   - Every fallback (io_uring unavailable under "auto", registered buffers
 //     refused, unlocked buffers, mincore instead of cachestat) is recorded
 //     in Document.Fallbacks; nothing falls back silently.

@@ -33,14 +33,17 @@ type instance struct {
 	slots  [][]byte
 	eng    engine.Engine
 
-	regionOff  int64 // first byte of the region
-	blocks     int64 // whole bs blocks in the region
-	seqNext    int64 // next block index for sequential patterns
+	regionOff  int64         // first byte of the region
+	blocks     int64         // whole bs blocks in the region
+	seqNext    int64         // next block index for sequential patterns
+	seq        *atomic.Int64 // a lane's: the stream's next block, shared by its lanes
+	parent     *instance     // a lane's: the instance whose file and buffers it uses
 	rng        *rand.Rand
 	windowFrom time.Time
 	windowTo   time.Time // zero in --ios mode
 
-	hugeBytes int64 // bytes of the buffers in huge pages, at setup
+	hugeBytes int64      // bytes of the buffers in huge pages, at setup
+	limits    sgl.Limits // the target's queue limits, for a vectored engine
 
 	// results
 	ios  int64
@@ -66,9 +69,17 @@ func runJob(ctx context.Context, t *target, job Job, opts runOptions) (Result, [
 	off, size := t.region(job)
 	blocks := size / int64(job.BS)
 	var fallbacks []string
-	insts := make([]*instance, 0, job.Jobs)
+	// owners hold the files and buffers; insts are what runs: the owners
+	// themselves, or a sync owner's lanes.
+	owners := make([]*instance, 0, job.Jobs)
+	var insts []*instance
 	defer func() {
 		for _, in := range insts {
+			if in.parent != nil {
+				in.close()
+			}
+		}
+		for _, in := range owners {
 			in.close()
 		}
 	}()
@@ -77,12 +88,22 @@ func runJob(ctx context.Context, t *target, job Job, opts runOptions) (Result, [
 		if err != nil {
 			return Result{}, fallbacks, err
 		}
-		insts = append(insts, in)
+		owners = append(owners, in)
 		for _, f := range fb {
 			fallbacks = appendOnce(fallbacks, f)
 		}
+		if in.eng.Name() != engine.KindSync || job.Depth == 1 {
+			insts = append(insts, in)
+			continue
+		}
+		ls, err := in.lanes()
+		insts = append(insts, ls...)
+		if err != nil {
+			return Result{}, fallbacks, err
+		}
 	}
 	lead := insts[0]
+	defer runners(len(insts))()
 
 	if job.Cache == Buffered {
 		// Start from a cold cache so buffered reads reach the device, as
@@ -191,9 +212,11 @@ func runJob(ctx context.Context, t *target, job Job, opts runOptions) (Result, [
 	hist := newHistogram()
 	var end time.Time
 	var firstErr error
+	for _, in := range owners {
+		res.HugePageBytes += in.hugeBytes
+	}
 	for _, in := range insts {
 		res.IOs += in.ios
-		res.HugePageBytes += in.hugeBytes
 		hist.Merge(in.hist)
 		if in.end.After(end) {
 			end = in.end
@@ -251,6 +274,54 @@ func runJob(ctx context.Context, t *target, job Job, opts runOptions) (Result, [
 		return res, fallbacks, ctx.Err()
 	}
 	return res, fallbacks, nil
+}
+
+// procs counts the runner goroutines of the jobs running now, to give each
+// its own P (see runners).
+var procs procsCount
+
+type procsCount struct {
+	sync.Mutex
+	base, runners int // GOMAXPROCS before the first job, runners now
+}
+
+// runners raises GOMAXPROCS so that n more runner goroutines each have a P,
+// and returns the undoing. Every runner spends its time blocked in the
+// kernel (pread, io_uring_enter), and a goroutine in a system call keeps
+// its P until the runtime's sysmon takes it away, 20 µs to 10 ms later:
+// with more runners than Ps, a runner whose read has returned waits for
+// that before it can issue the next one. 1 MiB sequential reads from zram
+// by 32 sync lanes made 8.8-11.0k IOPS with GOMAXPROCS 2 (the CPUs here)
+// against fio's 13.9-14.3k with 32 threads, and 13.0-14.3k with
+// GOMAXPROCS 34 (docs/benchmarks.md, "Sync jobs deeper than 1: one
+// goroutine per request"). The runners then compete for the CPUs in the
+// kernel's scheduler, as fio's threads do. Jobs of one Bench run one at
+// a time; the count is shared so that concurrent callers restore the
+// original value only when the last job ends.
+func runners(n int) (undo func()) {
+	procs.Lock()
+	defer procs.Unlock()
+	if procs.runners == 0 {
+		procs.base = runtime.GOMAXPROCS(0)
+	}
+	procs.runners += n
+	runtime.GOMAXPROCS(procs.want())
+	return func() {
+		procs.Lock()
+		defer procs.Unlock()
+		procs.runners -= n
+		runtime.GOMAXPROCS(procs.want())
+	}
+}
+
+// want is the GOMAXPROCS for the runners counted: one P each and one for
+// the goroutine that times the window, never fewer than before. A single
+// runner leaves GOMAXPROCS as it was.
+func (p *procsCount) want() int {
+	if p.runners <= 1 {
+		return p.base
+	}
+	return max(p.base, p.runners+1)
 }
 
 func appendOnce(list []string, s string) []string {
@@ -317,6 +388,7 @@ func newInstance(t *target, job Job, id int, off, blocks int64, opts runOptions)
 	for i := range in.slots {
 		in.slots[i] = mem[i*stride : i*stride+job.BS : i*stride+job.BS]
 	}
+	in.limits = limitsOf(t.rules)
 	eng, fb, err := newEngine(engine.Options{
 		Kind:     job.Engine,
 		Depth:    job.Depth,
@@ -324,7 +396,7 @@ func newInstance(t *target, job Job, id int, off, blocks int64, opts runOptions)
 		Buffers:  in.slots,
 		Fixed:    job.Fixed,
 		Vectored: job.Vectored,
-		Limits:   limitsOf(t.rules),
+		Limits:   in.limits,
 	})
 	if err != nil {
 		in.close()
@@ -392,10 +464,73 @@ func limitsOf(r aligned.Rules) sgl.Limits {
 	}
 }
 
+// lanes splits a sync-engine instance of depth N into N instances of
+// depth 1 over its file and buffers: N goroutines, each choosing its next
+// offset, doing its own pread or pwrite and timing it, as fio's psync
+// engine runs N threads (numjobs). The sync engine at depth N instead
+// hands every request from the one hot loop to a worker goroutine and
+// back through a mutex and two condition variables; on zram, where a 4 KiB
+// read takes 2-3 µs, that hand-off held 4 KiB random reads at depth 32 to
+// about 0.8 of fio's IOPS with 32 psync threads, and counted the wait for
+// a worker as latency (p50 50 µs against fio's 2.6 µs; docs/benchmarks.md,
+// "Sync jobs deeper than 1: one goroutine per request"). A sequential
+// job's lanes take their blocks from one shared cursor: one stream with N
+// requests in flight, as at depth N with io_uring. In --ios mode the
+// lanes share the instance's count.
+//
+// The instance's own engine is closed; it keeps the file and buffers,
+// which the lanes share and which close releases when the lanes are done.
+// On error the lanes made so far are returned, to be closed.
+func (in *instance) lanes() ([]*instance, error) {
+	in.eng.Close()
+	in.eng = nil
+	seq := new(atomic.Int64)
+	seq.Store(in.seqNext)
+	ls := make([]*instance, 0, in.job.Depth)
+	for i, slot := range in.slots {
+		job := in.job
+		job.Depth = 1
+		if in.job.IOs > 0 {
+			// --ios counts per instance: the lanes share it out, and a
+			// count smaller than the depth runs that many lanes.
+			job.IOs = in.job.IOs / int64(in.job.Depth)
+			if int64(i) < in.job.IOs%int64(in.job.Depth) {
+				job.IOs++
+			}
+			if job.IOs == 0 {
+				break
+			}
+		}
+		l := &instance{
+			id: in.id, job: job, file: in.file, slots: in.slots[i : i+1 : i+1],
+			regionOff: in.regionOff, blocks: in.blocks, seq: seq, parent: in,
+			rng:  rand.New(rand.NewPCG(in.rng.Uint64(), in.rng.Uint64())),
+			hist: newHistogram(),
+		}
+		eng, _, err := newEngine(engine.Options{
+			Kind:     engine.KindSync,
+			Depth:    1,
+			Files:    []*os.File{in.file},
+			Buffers:  [][]byte{slot},
+			Vectored: in.job.Vectored,
+			Limits:   in.limits,
+		})
+		if err != nil {
+			return ls, fmt.Errorf("engine sync: %w", err)
+		}
+		l.eng = eng
+		ls = append(ls, l)
+	}
+	return ls, nil
+}
+
 func (in *instance) close() {
 	if in.eng != nil {
 		in.eng.Close()
 		in.eng = nil
+	}
+	if in.parent != nil {
+		return // the file and buffers are the parent's
 	}
 	if in.region != nil {
 		in.region.Free()
@@ -412,6 +547,8 @@ func (in *instance) next() int64 {
 	var b int64
 	if in.job.RW.Random() {
 		b = int64(in.rng.Uint64N(uint64(in.blocks)))
+	} else if in.seq != nil {
+		b = (in.seq.Add(1) - 1) % in.blocks
 	} else {
 		b = in.seqNext
 		in.seqNext++

@@ -109,13 +109,15 @@ func TestWindowRunsToFirstCompletion(t *testing.T) {
 	// completes something for the unstalled worker, the stall well past it.
 	const stall = 1500 * time.Millisecond
 	const runtime = 400 * time.Millisecond
-	// stallWorkers makes the first n engines of the job's depth (not
-	// checkURing's probe) stall their first Wait.
+	// stallWorkers makes the first n sync engines (not checkURing's
+	// probe) stall their first Wait. The jobs run at depth 1, so that a
+	// worker is an instance with one engine (a sync job deeper than 1
+	// runs one lane per request; TestSyncLanes).
 	stallWorkers := func(n int) {
 		var made int
 		newEngine = func(o engine.Options) (engine.Engine, engine.Fallback, error) {
 			e, fb, err := old(o)
-			if err != nil || o.Depth != quick().Depth[0] || made >= n {
+			if err != nil || o.Kind != EngineSync || made >= n {
 				return e, fb, err
 			}
 			made++
@@ -146,6 +148,7 @@ func TestWindowRunsToFirstCompletion(t *testing.T) {
 			s := quick()
 			s.Runtime = runtime
 			s.Jobs = []int{tt.jobs}
+			s.Depth = []int{1}
 			doc, err := Bench(context.Background(), Config{Target: path, Spec: s})
 			if err != nil {
 				t.Fatal(err)

@@ -1,0 +1,141 @@
+package workload
+
+import (
+	"context"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/rawio/rawio/engine"
+	"github.com/rawio/rawio/internal/testdev"
+)
+
+// laneLog records, across every engine a job makes, what each was asked
+// to do. Engines run on several goroutines, hence the mutex (the test's,
+// not the hot path's).
+type laneLog struct {
+	mu      sync.Mutex
+	depths  []int   // Options.Depth of each engine made, in order
+	submits []int   // requests submitted to each
+	offsets []int64 // every request's offset
+	procs   int     // the largest GOMAXPROCS seen at a Submit
+}
+
+type loggedEngine struct {
+	engine.Engine
+	log *laneLog
+	idx int
+}
+
+func (e *loggedEngine) Submit(reqs ...engine.Request) error {
+	e.log.mu.Lock()
+	e.log.submits[e.idx] += len(reqs)
+	for _, r := range reqs {
+		e.log.offsets = append(e.log.offsets, r.Offset)
+	}
+	e.log.procs = max(e.log.procs, runtime.GOMAXPROCS(0))
+	e.log.mu.Unlock()
+	return e.Engine.Submit(reqs...)
+}
+
+// TestSyncLanes checks that a sync job deeper than 1 runs one depth-1
+// lane per request (the depth-N engine made first does no I/O), that a
+// sequential job's lanes read one stream, each block once, that --ios
+// counts per instance across its lanes, and that GOMAXPROCS gives each
+// lane a P during the job and is restored after.
+func TestSyncLanes(t *testing.T) {
+	old := newEngine
+	t.Cleanup(func() { newEngine = old })
+	const bs = 4096
+	path := testdev.RandomFile(t, t.TempDir(), 4<<20) // 1024 blocks
+	base := runtime.GOMAXPROCS(0)
+	tests := []struct {
+		name       string
+		rw         RW
+		depth      int
+		jobs       int
+		ios        int64
+		wantLanes  int     // lanes per instance that do I/O; 0: no lanes
+		wantBlocks []int64 // sorted block numbers read, when rw is sequential
+	}{
+		{"sequential, depth 4, 100 I/Os", Read, 4, 1, 100, 4, seqBlocks(0, 100)},
+		{"fewer I/Os than lanes", Read, 4, 1, 2, 2, seqBlocks(0, 2)},
+		{"I/Os not a multiple of the depth", Read, 4, 1, 7, 4, seqBlocks(0, 7)},
+		{"two instances of depth 3", Read, 3, 2, 10, 3, append(seqBlocks(0, 10), seqBlocks(512, 10)...)},
+		{"random, depth 8", RandRead, 8, 1, 400, 8, nil},
+		{"depth 1: no lanes", Read, 1, 1, 50, 0, seqBlocks(0, 50)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			log := &laneLog{}
+			newEngine = func(o engine.Options) (engine.Engine, engine.Fallback, error) {
+				e, fb, err := old(o)
+				if err != nil {
+					return e, fb, err
+				}
+				log.mu.Lock()
+				defer log.mu.Unlock()
+				log.depths = append(log.depths, o.Depth)
+				log.submits = append(log.submits, 0)
+				return &loggedEngine{Engine: e, log: log, idx: len(log.depths) - 1}, fb, nil
+			}
+			s := quick()
+			s.RW, s.Depth, s.Jobs, s.IOs = []RW{tt.rw}, []int{tt.depth}, []int{tt.jobs}, tt.ios
+			doc, err := Bench(context.Background(), Config{Target: path, Spec: s})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := doc.Results[0]
+			checkConsistent(t, r)
+			if want := tt.ios * int64(tt.jobs); r.IOs != want {
+				t.Errorf("%d I/Os counted, want %d (%d per instance)", r.IOs, want, tt.ios)
+			}
+			if r.Depth != tt.depth || r.Engine != EngineSync {
+				t.Errorf("result says depth %d engine %s, want %d sync", r.Depth, r.Engine, tt.depth)
+			}
+			// Engines that did I/O, by depth.
+			busy := map[int]int{}
+			for i, d := range log.depths {
+				if log.submits[i] > 0 {
+					busy[d]++
+				}
+			}
+			if tt.wantLanes > 0 {
+				if busy[tt.depth] != 0 || busy[1] != tt.wantLanes*tt.jobs {
+					t.Errorf("engines doing I/O by depth %v, want %d of depth 1 and none of depth %d",
+						busy, tt.wantLanes*tt.jobs, tt.depth)
+				}
+				if want := max(base, tt.wantLanes*tt.jobs+1); log.procs < want && tt.wantLanes*tt.jobs > 1 {
+					t.Errorf("GOMAXPROCS %d during the job, want at least %d (one P per lane)", log.procs, want)
+				}
+			} else if busy[tt.depth] != tt.jobs || len(busy) != 1 {
+				t.Errorf("engines doing I/O by depth %v, want %d of depth %d", busy, tt.jobs, tt.depth)
+			}
+			if got := runtime.GOMAXPROCS(0); got != base {
+				t.Errorf("GOMAXPROCS %d after the job, want %d as before", got, base)
+			}
+			if len(log.offsets) != int(r.IOs) {
+				t.Errorf("%d requests submitted for %d I/Os counted", len(log.offsets), r.IOs)
+			}
+			if tt.wantBlocks != nil {
+				blocks := make([]int64, len(log.offsets))
+				for i, o := range log.offsets {
+					blocks[i] = o / bs
+				}
+				slices.Sort(blocks)
+				if !slices.Equal(blocks, tt.wantBlocks) {
+					t.Errorf("blocks read %v, want %v: one stream per instance, each block once", blocks, tt.wantBlocks)
+				}
+			}
+		})
+	}
+}
+
+func seqBlocks(from, n int64) []int64 {
+	b := make([]int64, n)
+	for i := range b {
+		b[i] = from + int64(i)
+	}
+	return b
+}
