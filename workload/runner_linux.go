@@ -24,7 +24,9 @@ import (
 )
 
 // instance is one of a job's --jobs parallel workers: its own file
-// handle, pinned buffers and engine.
+// handle, pinned buffers and engine; or one lane of a sync worker deeper
+// than 1 (see lanes), with one of its parent's buffers and its own
+// depth-1 engine.
 type instance struct {
 	id     int
 	job    Job
@@ -180,21 +182,33 @@ func runJob(ctx context.Context, t *target, job Job, opts runOptions) (Result, [
 	// completion counts it only when the whole job counted nothing inside
 	// the window; otherwise the other instances' count over the runtime
 	// is the result, and the late I/O is dropped.
+	// The lanes of one sync worker are one worker here: the earliest of
+	// their late completions counts, as the first completion of an
+	// io_uring worker of the same depth would.
 	onTime := false
 	for _, in := range insts {
 		onTime = onTime || (!in.late && in.ios > 0)
 	}
-	late := 0
+	first := map[*instance]*instance{} // worker (owner) → its earliest late runner
+	for _, in := range insts {
+		if !in.late {
+			continue
+		}
+		w := in.worker()
+		if f := first[w]; !onTime && (f == nil || in.end.Before(f.end)) {
+			first[w] = in
+		}
+	}
 	for _, in := range insts {
 		switch {
 		case !in.late:
-		case onTime:
-			in.ios, in.late, in.end = 0, false, in.windowTo
-		default:
+		case first[in.worker()] == in:
 			record(in.hist, in.lateLat)
-			late++
+		default:
+			in.ios, in.late, in.end = 0, false, in.windowTo
 		}
 	}
+	late := len(first)
 	if late > 0 {
 		// The window ran past the runtime: count the system to its end
 		// (which includes draining the I/Os still in flight).
@@ -235,7 +249,7 @@ func runJob(ctx context.Context, t *target, job Job, opts runOptions) (Result, [
 	if late > 0 {
 		fallbacks = append(fallbacks, fmt.Sprintf(
 			"%s: no I/O completed within the %v runtime; the window ran to the first completion (%d of %d workers), %.3fs",
-			job, job.Runtime, late, len(insts), res.Seconds))
+			job, job.Runtime, late, len(owners), res.Seconds))
 	}
 	res.Bytes = res.IOs * int64(job.BS)
 	res.IOPS, res.BytesPerSec = rates(res.IOs, job.BS, res.Seconds)
@@ -291,13 +305,16 @@ type procsCount struct {
 // its P until the runtime's sysmon takes it away, 20 µs to 10 ms later:
 // with more runners than Ps, a runner whose read has returned waits for
 // that before it can issue the next one. 1 MiB sequential reads from zram
-// by 32 sync lanes made 8.8-11.0k IOPS with GOMAXPROCS 2 (the CPUs here)
-// against fio's 13.9-14.3k with 32 threads, and 13.0-14.3k with
-// GOMAXPROCS 34 (docs/benchmarks.md, "Sync jobs deeper than 1: one
-// goroutine per request"). The runners then compete for the CPUs in the
-// kernel's scheduler, as fio's threads do. Jobs of one Bench run one at
-// a time; the count is shared so that concurrent callers restore the
-// original value only when the last job ends.
+// by 32 sync lanes, two alternating rounds: 11.0k and 8.8k IOPS with
+// GOMAXPROCS 2 (the CPUs here), 14.3k and 13.0k with GOMAXPROCS=34 in the
+// environment, fio with 32 threads 14.3k and 13.9k (docs/benchmarks.md,
+// "Sync jobs deeper than 1: one goroutine per request"). The runners then
+// compete for the CPUs in the kernel's scheduler, as fio's threads do.
+// Jobs of one Bench run one at a time; the count is shared so that
+// concurrent callers restore the original value only when the last job
+// ends. GOMAXPROCS is only set when the value changes: setting it turns
+// off the runtime's own updates (from the CPU quota) for the rest of the
+// process, which a job with one runner therefore leaves alone.
 func runners(n int) (undo func()) {
 	procs.Lock()
 	defer procs.Unlock()
@@ -305,23 +322,30 @@ func runners(n int) (undo func()) {
 		procs.base = runtime.GOMAXPROCS(0)
 	}
 	procs.runners += n
-	runtime.GOMAXPROCS(procs.want())
+	procs.set()
 	return func() {
 		procs.Lock()
 		defer procs.Unlock()
 		procs.runners -= n
-		runtime.GOMAXPROCS(procs.want())
+		procs.set()
 	}
 }
 
-// want is the GOMAXPROCS for the runners counted: one P each and one for
-// the goroutine that times the window, never fewer than before. A single
-// runner leaves GOMAXPROCS as it was.
-func (p *procsCount) want() int {
-	if p.runners <= 1 {
-		return p.base
+// maxProcs bounds the Ps runners asks for (Go's own limit is 1024 on
+// 64-bit): past it, deep sync jobs share Ps again.
+const maxProcs = 1024
+
+// set makes GOMAXPROCS what the runners counted want: one P each and one
+// for the goroutine that times the window, at most maxProcs, never fewer
+// than before. A single runner leaves GOMAXPROCS as it was.
+func (p *procsCount) set() {
+	want := p.base
+	if p.runners > 1 {
+		want = max(p.base, min(p.runners+1, maxProcs))
 	}
-	return max(p.base, p.runners+1)
+	if runtime.GOMAXPROCS(0) != want {
+		runtime.GOMAXPROCS(want)
+	}
 }
 
 func appendOnce(list []string, s string) []string {
@@ -522,6 +546,15 @@ func (in *instance) lanes() ([]*instance, error) {
 		ls = append(ls, l)
 	}
 	return ls, nil
+}
+
+// worker is the --jobs worker a runner belongs to: its parent for a lane,
+// else itself.
+func (in *instance) worker() *instance {
+	if in.parent != nil {
+		return in.parent
+	}
+	return in
 }
 
 func (in *instance) close() {

@@ -109,15 +109,15 @@ func TestWindowRunsToFirstCompletion(t *testing.T) {
 	// completes something for the unstalled worker, the stall well past it.
 	const stall = 1500 * time.Millisecond
 	const runtime = 400 * time.Millisecond
-	// stallWorkers makes the first n sync engines (not checkURing's
-	// probe) stall their first Wait. The jobs run at depth 1, so that a
-	// worker is an instance with one engine (a sync job deeper than 1
-	// runs one lane per request; TestSyncLanes).
+	// stallWorkers makes the first n depth-1 sync engines stall their
+	// first Wait: a worker's own at depth 1, or its lanes' at a greater
+	// depth (a sync job deeper than 1 runs one depth-1 engine per
+	// request; TestSyncLanes), not checkURing's probe.
 	stallWorkers := func(n int) {
 		var made int
 		newEngine = func(o engine.Options) (engine.Engine, engine.Fallback, error) {
 			e, fb, err := old(o)
-			if err != nil || o.Kind != EngineSync || made >= n {
+			if err != nil || o.Kind != EngineSync || o.Depth != 1 || made >= n {
 				return e, fb, err
 			}
 			made++
@@ -134,13 +134,17 @@ func TestWindowRunsToFirstCompletion(t *testing.T) {
 	}
 	path := testdev.RandomFile(t, t.TempDir(), 4<<20)
 	tests := []struct {
-		name          string
-		jobs, stalled int
+		name                 string
+		jobs, depth, stalled int // stalled: depth-1 engines
 	}{
-		{"one worker, stalled", 1, 1},
-		{"two workers, both stalled", 2, 2},
-		{"two workers, one stalled", 2, 1},
-		{"no stall", 1, 0},
+		{"one worker, stalled", 1, 1, 1},
+		{"two workers, both stalled", 2, 1, 2},
+		{"two workers, one stalled", 2, 1, 1},
+		{"no stall", 1, 1, 0},
+		// A worker's lanes are one worker: the earliest late completion
+		// of its four counts, one I/O, as at depth 4 with io_uring.
+		{"one worker of depth 4, every lane stalled", 1, 4, 4},
+		{"one worker of depth 4, one lane stalled", 1, 4, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,7 +152,7 @@ func TestWindowRunsToFirstCompletion(t *testing.T) {
 			s := quick()
 			s.Runtime = runtime
 			s.Jobs = []int{tt.jobs}
-			s.Depth = []int{1}
+			s.Depth = []int{tt.depth}
 			doc, err := Bench(context.Background(), Config{Target: path, Spec: s})
 			if err != nil {
 				t.Fatal(err)
@@ -156,7 +160,7 @@ func TestWindowRunsToFirstCompletion(t *testing.T) {
 			r := doc.Results[0]
 			checkConsistent(t, r)
 			note := lateNote(doc)
-			if tt.stalled == tt.jobs {
+			if tt.stalled == tt.jobs*tt.depth {
 				if r.IOs != int64(tt.jobs) {
 					t.Errorf("%d I/Os counted, want the first of each of %d workers", r.IOs, tt.jobs)
 				}
