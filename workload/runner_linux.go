@@ -312,9 +312,23 @@ type procsCount struct {
 // compete for the CPUs in the kernel's scheduler, as fio's threads do.
 // Jobs of one Bench run one at a time; the count is shared so that
 // concurrent callers restore the original value only when the last job
-// ends. GOMAXPROCS is only set when the value changes: setting it turns
-// off the runtime's own updates (from the CPU quota) for the rest of the
-// process, which a job with one runner therefore leaves alone.
+// ends.
+//
+// One P more than the runners is kept idle for the goroutine that times
+// the window, and for a second reason: sysmon takes a P away from a
+// system call after 20 µs only when no P is idle, and then keeps polling
+// every 20 µs. Under `taskset -c 1` GOMAXPROCS starts at 1, so a single
+// depth-1 runner lost its P on every read and shared its CPU with sysmon
+// and with the loop device's worker: 1 MiB reads at depth 1 on a loop
+// device, both tools on CPU 1, were faster with GOMAXPROCS 2 than with 1
+// in 7 of 8 alternating pairs (io_uring 1882-2464 IOPS against
+// 1824-2162, sync 1988-2302 against 1992-2060; docs/benchmarks.md,
+// "GOMAXPROCS under taskset").
+//
+// GOMAXPROCS is only set when the value changes: setting it turns off the
+// runtime's own updates (from the CPU quota) for the rest of the process,
+// which a job on a machine with more than one CPU to run on and one runner
+// therefore leaves alone.
 func runners(n int) (undo func()) {
 	procs.Lock()
 	defer procs.Unlock()
@@ -336,11 +350,11 @@ func runners(n int) (undo func()) {
 const maxProcs = 1024
 
 // set makes GOMAXPROCS what the runners counted want: one P each and one
-// for the goroutine that times the window, at most maxProcs, never fewer
-// than before. A single runner leaves GOMAXPROCS as it was.
+// spare, at most maxProcs, never fewer than before; with no runners, what
+// it was before.
 func (p *procsCount) set() {
 	want := p.base
-	if p.runners > 1 {
+	if p.runners > 0 {
 		want = max(p.base, min(p.runners+1, maxProcs))
 	}
 	if runtime.GOMAXPROCS(0) != want {
