@@ -26,9 +26,9 @@
 //     at a depth above 1, one per request in flight, each doing its own
 //     pread or pwrite, as fio's psync runs numjobs threads) allocates
 //     nothing, takes no lock and crosses no channel per I/O; it reads the
-//     clock once per batch of completions. While a job with more than one
-//     such goroutine runs, GOMAXPROCS is raised to give each its own P, and
-//     restored after.
+//     clock once per batch of completions. While a job runs, GOMAXPROCS is
+//     raised to give each such goroutine its own P, plus one spare, and
+//     restored after (only where that changes it).
 //   - Every fallback (io_uring unavailable under "auto", registered buffers
 //     refused, unlocked buffers, mincore instead of cachestat) is recorded
 //     in Document.Fallbacks; nothing falls back silently.
