@@ -345,8 +345,8 @@ func runners(n int) (undo func()) {
 	}
 }
 
-// maxProcs bounds the Ps runners asks for (Go's own limit is 1024 on
-// 64-bit): past it, deep sync jobs share Ps again.
+// maxProcs is rawbench's own bound on the Ps runners asks for: past it,
+// deep sync jobs share Ps again.
 const maxProcs = 1024
 
 // set makes GOMAXPROCS what the runners counted want: one P each and one
