@@ -2,6 +2,7 @@ package workload
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"slices"
 	"sync"
@@ -138,4 +139,53 @@ func seqBlocks(from, n int64) []int64 {
 		b[i] = from + int64(i)
 	}
 	return b
+}
+
+// TestSyncLanesEngineFails checks that a lane whose engine cannot be made
+// fails the job with the engine's error, closes every engine made before
+// it (the depth-N one the lanes replace, and the lanes made so far) and
+// leaves GOMAXPROCS alone.
+func TestSyncLanesEngineFails(t *testing.T) {
+	old := newEngine
+	t.Cleanup(func() { newEngine = old })
+	path := testdev.RandomFile(t, t.TempDir(), 1<<20)
+	base := runtime.GOMAXPROCS(0)
+	boom := errors.New("no engine for lane 3")
+	var made, closed int
+	newEngine = func(o engine.Options) (engine.Engine, engine.Fallback, error) {
+		if o.Kind == EngineSync && o.Depth == 1 {
+			if made++; made == 3 {
+				return nil, engine.Fallback{}, boom
+			}
+		}
+		e, fb, err := old(o)
+		if err != nil {
+			return e, fb, err
+		}
+		return &closeCounter{Engine: e, closed: &closed}, fb, nil
+	}
+	s := quick()
+	s.Depth = []int{4}
+	_, err := Bench(context.Background(), Config{Target: path, Spec: s})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Bench: %v, want the lane's engine error", err)
+	}
+	// The depth-4 engine (closed when the lanes replace it) and the two
+	// lanes made before the failure.
+	if closed != 3 {
+		t.Errorf("%d engines closed, want 3", closed)
+	}
+	if got := runtime.GOMAXPROCS(0); got != base {
+		t.Errorf("GOMAXPROCS %d after the failed job, want %d", got, base)
+	}
+}
+
+type closeCounter struct {
+	engine.Engine
+	closed *int
+}
+
+func (e *closeCounter) Close() error {
+	*e.closed++
+	return e.Engine.Close()
 }
