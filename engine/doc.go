@@ -58,9 +58,8 @@
 //     costs a lock and a wake-up per request: for rawcp's pieces of 1 to
 //     8 MiB that is a few thousand a second at most, for 4 KiB reads on
 //     zram hundreds of thousands (0.8 of fio's IOPS at depth 32), so
-//     rawbench instead runs a sync job
-//     deeper than 1 as that many depth-1 engines, one per goroutine
-//     (package workload).
+//     rawbench instead runs a sync job deeper than 1 as that many depth-1
+//     engines, one per goroutine (package workload).
 //   - The uring engine does not ask for IORING_SETUP_DEFER_TASKRUN: it
 //     needs SINGLE_ISSUER, which ties the ring to the OS thread that
 //     created it (EEXIST from any other), so every call, New included,
