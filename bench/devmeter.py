@@ -15,9 +15,11 @@ the later threads start late and end late; the union of their windows is
 longer than any one of them, and the group figure comes out too high by that
 ratio (docs/benchmarks.md, "fio's group figure and the device's count").
 
-The rate is taken over the centre of the span in which the counter moved, so
-that each tool's start-up, ramp and staggered thread starts and ends fall
-outside it.
+The rate is taken over the centre of the span in which the counter moved,
+where every thread of either tool is running: start-up, and the starts and
+ends of threads that begin late, fall outside it. Only the job's direction
+is counted, so writeback of unrelated files on the same disk does not add
+to a read job's count (it still competes for the disk).
 
 Run `python3 -m doctest bench/devmeter.py` to check the arithmetic.
 """
@@ -28,41 +30,57 @@ SECTOR = 512  # the unit of the stat file's sector fields, for every device
 
 def stat_path(target):
     """The stat file of the block device target, or of the block device
-    (partition, if any) that holds the file target; None when there is no
-    such file (a file on tmpfs, overlayfs or NFS has no block device)."""
+    (disk, partition or device-mapper device) that holds the file target,
+    and the device number it is named by. The path is None when there is
+    no such file: a file on tmpfs, overlayfs, NFS, btrfs or ZFS sits on an
+    anonymous device number with no stat file of its own."""
     st = os.stat(target)
     dev = st.st_rdev if stat.S_ISBLK(st.st_mode) else st.st_dev
-    path = f"/sys/dev/block/{os.major(dev)}:{os.minor(dev)}/stat"
-    return path if os.path.exists(path) else None
+    num = f"{os.major(dev)}:{os.minor(dev)}"
+    path = f"/sys/dev/block/{num}/stat"
+    return (path if os.path.exists(path) else None), num
 
 
-def read_bytes(path):
-    """Bytes read plus bytes written so far, from a stat file (fields 3
-    and 7: sectors read, sectors written)."""
-    f = open(path).read().split()
-    return (int(f[2]) + int(f[6])) * SECTOR
+# Fields of the stat file that count sectors, by direction (fields 3 and 7).
+FIELD = {"read": 2, "write": 6}
 
 
-def run(argv, path, interval=0.01):
+def read_bytes(path, direction):
+    """Bytes moved so far in direction ("read" or "write"), from a stat
+    file."""
+    return int(open(path).read().split()[FIELD[direction]]) * SECTOR
+
+
+def run(argv, path, direction, interval=0.01):
     """Runs argv to completion, reading the stat file at path about every
     interval seconds. Returns (stdout, samples), samples being (monotonic
-    seconds, bytes moved) pairs from before the start to after the end
-    (none when path is None).
+    seconds, bytes moved in direction) pairs from before the start to after
+    the end (none when path is None); a sample's time is the midpoint of
+    the clock readings taken just before and just after its read.
     Raises subprocess.CalledProcessError (with stderr) when argv fails, as
-    subprocess.run(check=True) would. Output goes through temporary files,
-    not pipes, so a large JSON document cannot stall the tool while the
-    loop is sleeping."""
+    subprocess.run(check=True) would; on any exception (SIGTERM turned into
+    SystemExit, a failed read) the command is killed and waited for before
+    it propagates, so it does not keep running on a device being torn
+    down. Output goes through temporary files, not pipes, so a large JSON
+    document cannot stall the tool while the loop is sleeping."""
     samples = []
     def sample():
         if path:
-            samples.append((time.monotonic(), read_bytes(path)))
+            t0 = time.monotonic()
+            n = read_bytes(path, direction)
+            samples.append(((t0 + time.monotonic()) / 2, n))
     sample()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         p = subprocess.Popen(argv, stdout=out, stderr=err)
-        while p.poll() is None:
-            time.sleep(interval)
+        try:
+            while p.poll() is None:
+                time.sleep(interval)
+                sample()
             sample()
-        sample()
+        except BaseException:
+            p.kill()
+            p.wait()
+            raise
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode(), err.read().decode()
@@ -93,7 +111,11 @@ def central_rate(samples, width):
     True
     >>> central_rate([], 1) is None
     True
+    >>> central_rate([(0, 0), (1, 5), (2, 3), (3, 9)], 1) is None  # counter went back
+    True
     """
+    if width <= 0:
+        raise ValueError(f"width {width}: want more than 0 seconds")
     moved = [i for i in range(1, len(samples)) if samples[i][1] != samples[i - 1][1]]
     if not moved:
         return None
@@ -103,4 +125,5 @@ def central_rate(samples, width):
     lo, hi = (t0 + t1 - width) / 2, (t0 + t1 + width) / 2
     i = max(k for k in range(len(samples)) if samples[k][0] <= lo)
     j = min(k for k in range(len(samples)) if samples[k][0] >= hi)
-    return (samples[j][1] - samples[i][1]) / (samples[j][0] - samples[i][0])
+    moved = samples[j][1] - samples[i][1]
+    return None if moved < 0 else moved / (samples[j][0] - samples[i][0])
