@@ -12,12 +12,13 @@ It matters where a tool's own figure rests on an assumption. fio's
 runtime (stat.c, sum_thread_stats), which is the group's rate only when the
 threads ran at the same time. On a small machine that 32 threads saturate,
 the later threads start late and end late; the union of their windows is
-longer than any one of them, and the group figure comes out too high by that
-ratio (docs/benchmarks.md, "fio's group figure and the device's count").
+longer than any one of them, and the group figure comes out too high by
+about that ratio (docs/benchmarks.md, "fio's group figure and the device's
+count").
 
-The rate is taken over the centre of the span in which the counter moved,
-where every thread of either tool is running: start-up, and the starts and
-ends of threads that begin late, fall outside it. Only the job's direction
+The rate is taken over the centre of the span in which the counter moved:
+start-up falls outside it, and so do the starts and ends of threads that
+begin late, as long as they begin within the margin left at each end. Only the job's direction
 is counted, so writeback of unrelated files on the same disk does not add
 to a read job's count (it still competes for the disk).
 
@@ -125,5 +126,5 @@ def central_rate(samples, width):
     lo, hi = (t0 + t1 - width) / 2, (t0 + t1 + width) / 2
     i = max(k for k in range(len(samples)) if samples[k][0] <= lo)
     j = min(k for k in range(len(samples)) if samples[k][0] >= hi)
-    moved = samples[j][1] - samples[i][1]
-    return None if moved < 0 else moved / (samples[j][0] - samples[i][0])
+    n = samples[j][1] - samples[i][1]
+    return None if n < 0 else n / (samples[j][0] - samples[i][0])
