@@ -191,11 +191,11 @@ func runJob(ctx context.Context, t *target, job Job, opts runOptions) (Result, [
 	}
 	first := map[*instance]*instance{} // worker (owner) → its earliest late runner
 	for _, in := range insts {
-		if !in.late {
+		if !in.late || onTime {
 			continue
 		}
 		w := in.worker()
-		if f := first[w]; !onTime && (f == nil || in.end.Before(f.end)) {
+		if f := first[w]; f == nil || in.end.Before(f.end) {
 			first[w] = in
 		}
 	}
