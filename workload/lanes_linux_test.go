@@ -49,7 +49,7 @@ func TestSyncLanes(t *testing.T) {
 	old := newEngine
 	t.Cleanup(func() { newEngine = old })
 	const bs = 4096
-	path := testdev.RandomFile(t, t.TempDir(), 4<<20) // 1024 blocks
+	path := testdev.RandomFile(t, testdev.MemDir(t), 4<<20) // 1024 blocks
 	base := runtime.GOMAXPROCS(0)
 	tests := []struct {
 		name       string

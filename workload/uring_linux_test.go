@@ -37,7 +37,7 @@ func withoutURing(t *testing.T) (reason string) {
 
 func TestURingUnavailable(t *testing.T) {
 	reason := withoutURing(t)
-	path := testdev.RandomFile(t, t.TempDir(), 4<<20)
+	path := testdev.RandomFile(t, testdev.MemDir(t), 4<<20)
 
 	t.Run("auto falls back and says so", func(t *testing.T) {
 		s := quick()
@@ -132,7 +132,7 @@ func TestWindowRunsToFirstCompletion(t *testing.T) {
 		}
 		return ""
 	}
-	path := testdev.RandomFile(t, t.TempDir(), 4<<20)
+	path := testdev.RandomFile(t, testdev.MemDir(t), 4<<20)
 	tests := []struct {
 		name                 string
 		jobs, depth, stalled int // stalled: depth-1 engines

@@ -136,7 +136,7 @@ func TestErrors(t *testing.T) {
 }
 
 func TestJSONAndPlot(t *testing.T) {
-	dir := t.TempDir()
+	dir := testdev.MemDir(t)
 	file := testdev.RandomFile(t, dir, 4<<20)
 	plot := filepath.Join(dir, "p.svg")
 	code, out, errOut := runCmd(t, "--json", "--rw", "randread", "--bs", "4k,16k", "--depth", "2",
@@ -270,7 +270,7 @@ func (l *lockedBuffer) String() string {
 // them with io_uring can succeed: auto must fall back visibly, uring and
 // --lock require must fail with one line.
 func TestWithoutIPCLock(t *testing.T) {
-	file := testdev.RandomFile(t, t.TempDir(), 8<<20)
+	file := testdev.RandomFile(t, testdev.MemDir(t), 8<<20)
 	common := []string{"--rw", "randread", "--bs", "64k", "--depth", "64", "--runtime", "100ms", "--ramp", "0", "--fixed"}
 	tests := []struct {
 		name     string

@@ -57,7 +57,7 @@ func denyURing() error {
 // the table and the JSON; --engine uring must fail with one line and exit
 // 1, before any job runs.
 func TestURingUnavailable(t *testing.T) {
-	file := testdev.RandomFile(t, t.TempDir(), 4<<20)
+	file := testdev.RandomFile(t, testdev.MemDir(t), 4<<20)
 	common := []string{"--rw", "randread", "--depth", "4", "--runtime", "100ms", "--ramp", "0"}
 	tests := []struct {
 		name   string

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -145,6 +146,37 @@ func RandomFile(t testing.TB, dir string, size int64) string {
 		t.Fatal(err)
 	}
 	return f.Name()
+}
+
+// memDirs are the RAM-backed file systems MemDir tries, in order.
+var memDirs = []string{"/dev/shm"}
+
+// MemDir returns a new directory on a RAM-backed file system (tmpfs) that
+// accepts O_DIRECT, removed when the test ends. Tests that time a window
+// of I/O use it so that a disk in a slow phase cannot push the first
+// completion past the window. Where no such directory exists (no
+// /dev/shm, or a kernel before 6.6 whose tmpfs refuses O_DIRECT) it
+// returns t.TempDir() and logs why, so the test still runs, on the disk.
+func MemDir(t testing.TB) string {
+	t.Helper()
+	for _, base := range memDirs {
+		dir, err := os.MkdirTemp(base, "rawio-test-*")
+		if err != nil {
+			t.Logf("MemDir: %v; using the test's temp dir", err)
+			continue
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		probe := filepath.Join(dir, "probe")
+		f, err := os.OpenFile(probe, os.O_RDWR|os.O_CREATE|syscall.O_DIRECT, 0o600)
+		if err != nil {
+			t.Logf("MemDir: %s refuses O_DIRECT (%v); using the test's temp dir", base, err)
+			continue
+		}
+		f.Close()
+		os.Remove(probe)
+		return dir
+	}
+	return t.TempDir()
 }
 
 // WithoutIPCLock returns a command that runs name with args with

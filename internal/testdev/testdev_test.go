@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -42,4 +43,24 @@ func TestWithoutIPCLock(t *testing.T) {
 	if eff&(1<<14) != 0 {
 		t.Fatalf("CAP_IPC_LOCK still effective: %q", s)
 	}
+}
+
+func TestMemDir(t *testing.T) {
+	dir := MemDir(t)
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	// The fallback is the disk; say so when it happens, so the log of a
+	// timing failure shows where the file was.
+	const tmpfsMagic = 0x01021994
+	if st.Type != tmpfsMagic {
+		t.Skipf("skipping: MemDir gave %s, not tmpfs (see the log above)", dir)
+	}
+	p := RandomFile(t, dir, 1<<20)
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_DIRECT, 0)
+	if err != nil {
+		t.Fatalf("O_DIRECT open in %s: %v", dir, err)
+	}
+	f.Close()
 }
