@@ -59,7 +59,7 @@ func skipIfNoURing(t *testing.T, err error) {
 }
 
 func TestRunModes(t *testing.T) {
-	path := testdev.RandomFile(t, testdev.MemDir(t), 8<<20)
+	path := testdev.RandomFile(t, t.TempDir(), 8<<20)
 	for _, eng := range []string{EngineSync, EngineURing} {
 		t.Run(eng, func(t *testing.T) {
 			s := quick()
@@ -90,7 +90,7 @@ func TestRunModes(t *testing.T) {
 }
 
 func TestIOCount(t *testing.T) {
-	path := testdev.RandomFile(t, testdev.MemDir(t), 4<<20)
+	path := testdev.RandomFile(t, t.TempDir(), 4<<20)
 	s := quick()
 	s.Runtime, s.IOs, s.Jobs, s.Depth = 0, 300, []int{2}, []int{8}
 	doc, err := Bench(context.Background(), Config{Target: path, Spec: s})
@@ -105,7 +105,7 @@ func TestIOCount(t *testing.T) {
 }
 
 func TestFixedBuffers(t *testing.T) {
-	path := testdev.RandomFile(t, testdev.MemDir(t), 4<<20)
+	path := testdev.RandomFile(t, t.TempDir(), 4<<20)
 	s := quick()
 	s.Engine, s.Fixed, s.Depth = []string{EngineURing}, true, []int{16}
 	doc, err := Bench(context.Background(), Config{Target: path, Spec: s})
@@ -173,6 +173,8 @@ func checkDiskstats(t *testing.T, r Result) {
 }
 
 func TestCacheBoth(t *testing.T) {
+	// On the disk, not testdev.MemDir: tmpfs pages are always cached, so
+	// the buffered job's page-cache check could not hold there.
 	path := testdev.RandomFile(t, t.TempDir(), 8<<20)
 	s := quick()
 	s.RW, s.BS = []RW{Read}, []int{64 << 10}

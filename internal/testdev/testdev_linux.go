@@ -10,9 +10,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // RequireRoot skips t unless the test runs as root.
@@ -151,32 +152,52 @@ func RandomFile(t testing.TB, dir string, size int64) string {
 // memDirs are the RAM-backed file systems MemDir tries, in order.
 var memDirs = []string{"/dev/shm"}
 
-// MemDir returns a new directory on a RAM-backed file system (tmpfs) that
-// accepts O_DIRECT, removed when the test ends. Tests that time a window
-// of I/O use it so that a disk in a slow phase cannot push the first
-// completion past the window. Where no such directory exists (no
-// /dev/shm, or a kernel before 6.6 whose tmpfs refuses O_DIRECT) it
-// returns t.TempDir() and logs why, so the test still runs, on the disk.
+// MemDir returns a new directory on tmpfs that accepts O_DIRECT, removed
+// when the test ends. Tests that time a window of I/O use it so that a
+// disk in a slow phase cannot push the first completion past the window.
+// tmpfs takes O_DIRECT since Linux 6.6 ("tmpfs: trivial support for direct
+// IO"), but it does not enforce alignment and its pages stay cached:
+// tests of alignment or of the page cache keep to the disk. Where no such
+// directory exists (no /dev/shm, /dev/shm not tmpfs, or an older kernel)
+// MemDir returns t.TempDir() and logs why, so the test still runs.
 func MemDir(t testing.TB) string {
 	t.Helper()
+	if dir, ok := memDir(t); ok {
+		return dir
+	}
+	return t.TempDir()
+}
+
+// memDir is MemDir, saying whether the directory is on tmpfs.
+func memDir(t testing.TB) (string, bool) {
+	t.Helper()
 	for _, base := range memDirs {
+		var st unix.Statfs_t
+		if err := unix.Statfs(base, &st); err != nil || st.Type != unix.TMPFS_MAGIC {
+			t.Logf("MemDir: %s is not tmpfs (%v); using the test's temp dir", base, err)
+			continue
+		}
 		dir, err := os.MkdirTemp(base, "rawio-test-*")
 		if err != nil {
 			t.Logf("MemDir: %v; using the test's temp dir", err)
 			continue
 		}
-		t.Cleanup(func() { os.RemoveAll(dir) })
+		t.Cleanup(func() {
+			if err := os.RemoveAll(dir); err != nil {
+				t.Errorf("MemDir cleanup: %v", err)
+			}
+		})
 		probe := filepath.Join(dir, "probe")
-		f, err := os.OpenFile(probe, os.O_RDWR|os.O_CREATE|syscall.O_DIRECT, 0o600)
+		f, err := os.OpenFile(probe, os.O_RDWR|os.O_CREATE|unix.O_DIRECT, 0o600)
 		if err != nil {
 			t.Logf("MemDir: %s refuses O_DIRECT (%v); using the test's temp dir", base, err)
 			continue
 		}
 		f.Close()
 		os.Remove(probe)
-		return dir
+		return dir, true
 	}
-	return t.TempDir()
+	return "", false
 }
 
 // WithoutIPCLock returns a command that runs name with args with
