@@ -57,19 +57,18 @@ def pin_workqueues(cpus, cleanups, path=WQ_MASK):
     with open(path) as f:
         old = f.read().strip()
     mask = cpu_mask(cpus)
+    cleanups.append(lambda: _write(path, old, f"could not restore {path} to {old}",
+                                   f"write it by hand: echo {old} > {path}"))
+    _write(path, mask, f"the kernel refused unbound workqueue cpumask {mask} for CPUs {cpus} in {path}",
+           "give CPUs it has, or --workqueues free")
+    return old, mask
 
-    def restore():
-        try:
-            with open(path, "w") as f:
-                f.write(old)
-        except OSError as e:
-            raise OSError(f"could not restore {path} to {old} ({e.strerror}): "
-                          f"write it by hand: echo {old} > {path}") from e
-    cleanups.append(restore)
+
+def _write(path, text, what, advice):
+    """Writes text to the sysfs file path; a refusal (reported when the file
+    closes) becomes one OSError saying what failed, why and what to do."""
     try:
         with open(path, "w") as f:
-            f.write(mask)
+            f.write(text)
     except OSError as e:
-        raise OSError(f"the kernel refused unbound workqueue cpumask {mask} for CPUs {cpus} in {path} "
-                      f"({e.strerror}): give CPUs it has, or --workqueues free") from e
-    return old, mask
+        raise OSError(f"{what} ({e.strerror}): {advice}") from e
