@@ -39,6 +39,16 @@ def cpu_mask(cpus):
     return ",".join([f"{words[0]:x}"] + [f"{w:08x}" for w in words[1:]])
 
 
+def current_mask(path=WQ_MASK):
+    """The unbound workqueue cpumask in force, or None when it cannot be
+    read (an older kernel, or no sysfs)."""
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
 def pin_workqueues(cpus, cleanups, path=WQ_MASK):
     """Confines the kernel's unbound workqueues to cpus, after appending the
     restore to cleanups; returns (the mask before, the mask written). Raises
@@ -54,8 +64,9 @@ def pin_workqueues(cpus, cleanups, path=WQ_MASK):
     >>> undo[0](); open(p).read()
     '3'
     """
-    with open(path) as f:
-        old = f.read().strip()
+    old = current_mask(path)
+    if old is None:
+        raise OSError(f"cannot read {path}: this kernel has no unbound workqueue cpumask; use --workqueues free")
     mask = cpu_mask(cpus)
     cleanups.append(lambda: _write(path, old, f"could not restore {path} to {old}",
                                    f"write it by hand: echo {old} > {path}"))
