@@ -6,7 +6,21 @@ Ctrl-C ends the script with one line on stderr and a non-zero exit code, not
 a Python traceback. The script's own cleanups (loop devices, zram,
 hugetlbfs) have run by then: they sit in main's finally.
 """
-import subprocess, sys
+import os, subprocess, sys
+
+
+def workdir(prog, path):
+    """Makes the work directory given by --dir, or ends the script with one
+    line that says what is wrong with it and what to give instead (exit 1).
+    Nothing has been made yet when this fails."""
+    try:
+        os.makedirs(path, exist_ok=True)
+        probe = os.path.join(path, f".{prog}-probe-{os.getpid()}")
+        open(probe, "w").close()
+        os.unlink(probe)
+    except OSError as e:
+        sys.exit(f"{prog}: --dir {path}: {e.strerror or e} (give a writable directory on the filesystem under test, "
+                 f"e.g. --dir /var/tmp/rb)")
 
 
 def run(prog, main):

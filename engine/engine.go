@@ -44,6 +44,11 @@ type Completion struct {
 	N       int           // bytes transferred; may be short
 	Err     error         // *os.SyscallError carrying the errno, or nil
 	Latency time.Duration // Submit call -> completion reaped by Wait
+	// Reaped is when Wait reaped the completion, the same for every
+	// completion of one Wait. It carries a monotonic reading (it is the
+	// engine's clock read that ends Latency), so a caller that needs the
+	// time after a Wait can use it instead of reading the clock again.
+	Reaped time.Time
 }
 
 // Engine queues requests and reaps their completions. See the package

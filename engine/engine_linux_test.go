@@ -140,6 +140,9 @@ func drive(t testing.TB, e engine.Engine, n int, bufs [][]byte,
 			if c.Latency <= 0 {
 				t.Errorf("latency %v, want > 0", c.Latency)
 			}
+			if c.Reaped.IsZero() || !c.Reaped.Equal(comps[0].Reaped) {
+				t.Errorf("reaped at %v, the batch's first at %v: want one non-zero time per Wait", c.Reaped, comps[0].Reaped)
+			}
 			slot := int(c.Tag & 0xffff)
 			check(int(c.Tag>>16), slot, c)
 			free = append(free, slot)

@@ -92,7 +92,9 @@ func TestManySubmitsOneWait(t *testing.T) {
 
 // TestLatencyFromSubmit checks that Completion.Latency runs from the
 // Submit call, also when the engine hands the request to the kernel only
-// in Wait: a pause between the two must be part of it.
+// in Wait: a pause between the two must be part of it. Completion.Reaped
+// must be the end of that span: after the Submit call by Latency, and
+// before Wait returned.
 func TestLatencyFromSubmit(t *testing.T) {
 	const pause = 20 * time.Millisecond
 	forEach(t, func(t *testing.T, v variant) {
@@ -100,14 +102,21 @@ func TestLatencyFromSubmit(t *testing.T) {
 		bufs := slots(t, 2, 4096)
 		for _, depth := range []int{1, 2} {
 			e := newEngine(t, v, depth, []*os.File{f}, bufs)
+			before := time.Now()
 			if err := e.Submit(engine.Request{Op: engine.OpWrite, Data: bufs[0]}); err != nil {
 				t.Fatal(err)
 			}
 			time.Sleep(pause)
 			var out [1]engine.Completion
 			waitWithin(t, e, 1, out[:])
-			if out[0].Err != nil || out[0].Latency < pause {
-				t.Fatalf("depth %d: latency %v (err %v), want at least the %v between Submit and Wait", depth, out[0].Latency, out[0].Err, pause)
+			after := time.Now()
+			c := out[0]
+			if c.Err != nil || c.Latency < pause {
+				t.Fatalf("depth %d: latency %v (err %v), want at least the %v between Submit and Wait", depth, c.Latency, c.Err, pause)
+			}
+			if start := c.Reaped.Add(-c.Latency); start.Before(before) || c.Reaped.After(after) {
+				t.Fatalf("depth %d: reaped %v after the Submit call and %v before Wait returned, latency %v: want both >= 0",
+					depth, start.Sub(before), after.Sub(c.Reaped), c.Latency)
 			}
 		}
 	})

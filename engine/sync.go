@@ -161,7 +161,8 @@ func (e *syncEngine) Wait(min int, out []Completion) (int, error) {
 			return 0, nil
 		}
 		j := &e.inline
-		out[0] = Completion{Tag: j.req.Tag, N: j.n, Err: j.err, Latency: time.Since(e.base) - j.t0}
+		now := time.Since(e.base)
+		out[0] = Completion{Tag: j.req.Tag, N: j.n, Err: j.err, Latency: now - j.t0, Reaped: e.base.Add(now)}
 		e.inline = syncJob{}
 		e.inflight--
 		return 1, nil
@@ -184,8 +185,10 @@ func (e *syncEngine) Wait(min int, out []Completion) (int, error) {
 		return 0, nil
 	}
 	now := time.Since(e.base)
+	at := e.base.Add(now)
 	for i := range out[:n] {
 		out[i].Latency = now - out[i].Latency
+		out[i].Reaped = at
 	}
 	e.inflight -= n
 	return n, nil

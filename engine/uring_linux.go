@@ -286,12 +286,13 @@ func (e *uringEngine) reap(out []Completion) (int, error) {
 		return 0, nil
 	}
 	now := time.Since(e.base)
+	at := e.base.Add(now)
 	for i, c := range e.cqes[:k] {
 		if c.UserData >= uint64(len(e.slots)) {
 			return i, fmt.Errorf("io_uring completion with unknown user_data %d", c.UserData)
 		}
 		s := &e.slots[c.UserData]
-		out[i] = Completion{Tag: s.tag, Latency: now - s.t0}
+		out[i] = Completion{Tag: s.tag, Latency: now - s.t0, Reaped: at}
 		if c.Res >= 0 {
 			out[i].N = int(c.Res)
 		} else {

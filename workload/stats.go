@@ -32,6 +32,50 @@ func record(h *hdrhistogram.Histogram, d time.Duration) {
 	_ = h.RecordValue(v) // in range by construction
 }
 
+// latencyBatch is how many latencies a runner keeps before adding them to
+// its histogram: 4 KiB, one page.
+const latencyBatch = 512
+
+// latencies is a runner's histogram with the latencies of its last I/Os
+// held back and added in batches. A histogram of three digits from 1 ns to
+// 100 s is 28,672 counters (224 KiB), and latencies that spread over a few
+// powers of two touch a few thousand of them at random: with 32 lanes, each
+// with its own histogram, and the I/O's data passing through the cache
+// between two records of one lane, every record missed the cache. perf
+// on 32 sync lanes reading 4 KiB at random from a loop device found 14.6% of
+// their user time in that one add. Written one after another into a page,
+// the latencies cost a store each, and a batch touches each line of the
+// counters it needs once.
+type latencies struct {
+	n   int
+	h   *hdrhistogram.Histogram
+	buf [latencyBatch]time.Duration
+}
+
+func (l *latencies) init() { l.h = newHistogram() }
+
+// add records d. It does not allocate.
+func (l *latencies) add(d time.Duration) {
+	l.buf[l.n] = d
+	l.n++
+	if l.n == len(l.buf) {
+		l.flush()
+	}
+}
+
+func (l *latencies) flush() {
+	for _, d := range l.buf[:l.n] {
+		record(l.h, d)
+	}
+	l.n = 0
+}
+
+// histogram returns the histogram of every latency added so far.
+func (l *latencies) histogram() *hdrhistogram.Histogram {
+	l.flush()
+	return l.h
+}
+
 // Latency summarises submission-to-completion times in nanoseconds.
 type Latency struct {
 	Min  int64   `json:"min"`

@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -89,5 +90,47 @@ func BenchmarkRecord(b *testing.B) {
 	h := newHistogram()
 	for i := 0; b.Loop(); i++ {
 		record(h, time.Duration(1000+i%100000))
+	}
+}
+
+func TestLatenciesBatched(t *testing.T) {
+	// Batched and direct recording must give the same histogram for any
+	// count, around the batch's edges too, out-of-range values included.
+	for _, n := range []int{0, 1, latencyBatch - 1, latencyBatch, latencyBatch + 1, 3*latencyBatch + 7} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(3, uint64(n)))
+			want := newHistogram()
+			var l latencies
+			l.init()
+			for i := 0; i < n; i++ {
+				d := time.Duration(r.Int64N(int64(2 * time.Millisecond)))
+				switch i % 97 {
+				case 0:
+					d = -5
+				case 1:
+					d = 3 * time.Hour
+				}
+				record(want, d)
+				l.add(d)
+			}
+			got := l.histogram()
+			if got.TotalCount() != int64(n) || !got.Equals(want) {
+				t.Fatalf("batched: %d values, %+v; direct: %d values, %+v",
+					got.TotalCount(), latencyOf(got), want.TotalCount(), latencyOf(want))
+			}
+			// Reading it again adds nothing twice.
+			if again := l.histogram(); again.TotalCount() != int64(n) {
+				t.Fatalf("second read: %d values, want %d", again.TotalCount(), n)
+			}
+		})
+	}
+}
+
+func TestLatenciesAddDoesNotAllocate(t *testing.T) {
+	var l latencies
+	l.init()
+	allocs := testing.AllocsPerRun(3*latencyBatch, func() { l.add(12345 * time.Nanosecond) })
+	if allocs != 0 {
+		t.Fatalf("add allocates %v times", allocs)
 	}
 }
