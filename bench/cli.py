@@ -1,18 +1,21 @@
 """cli: how the bench scripts end when something outside them fails.
 
 A command that exits non-zero (fio refusing a job, dd failing to fill a
-target, go build), a file operation that fails (--dir not creatable) or a
+target, go build), a file operation that fails (a full disk, say) or a
 Ctrl-C ends the script with one line on stderr and a non-zero exit code, not
-a Python traceback. The script's own cleanups (loop devices, zram,
+a Python traceback; a --dir that cannot be used is refused before anything
+starts (workdir). The script's own cleanups (loop devices, zram,
 hugetlbfs) have run by then: they sit in main's finally.
 """
 import os, subprocess, sys
 
 
 def workdir(prog, path):
-    """Makes the work directory given by --dir, or ends the script with one
-    line that says what is wrong with it and what to give instead (exit 1).
-    Nothing has been made yet when this fails."""
+    """Makes the work directory given by --dir and checks that a file can be
+    made in it, or ends the script with one line that says what is wrong
+    with it and what to give instead (exit 1). It runs before any device or
+    file of the run is made; a directory it created stays when only the
+    check fails."""
     try:
         os.makedirs(path, exist_ok=True)
         probe = os.path.join(path, f".{prog}-probe-{os.getpid()}")

@@ -28,9 +28,10 @@
 //     the Submit call that queued the request to the moment Wait reaped
 //     its completion. The clock is read once at the start of Submit and
 //     once per batch of completions a Wait reaps (every completion in the
-//     batch was reaped at that moment), never once per request.
-//     Completion.Reaped is that moment, so the caller need not read the
-//     clock again after a Wait.
+//     batch was reaped at that moment), never once per request: once per
+//     Wait, however many times it entered the kernel. Completion.Reaped is
+//     that moment, so the caller need not read the clock again after a
+//     Wait.
 //   - Submit only queues: the uring engine writes the SQEs and enters the
 //     kernel not at all; the next Wait hands them over, in the same
 //     io_uring_enter(2) that waits for completions (to_submit and

@@ -44,11 +44,28 @@ type Completion struct {
 	N       int           // bytes transferred; may be short
 	Err     error         // *os.SyscallError carrying the errno, or nil
 	Latency time.Duration // Submit call -> completion reaped by Wait
-	// Reaped is when Wait reaped the completion, the same for every
-	// completion of one Wait. It carries a monotonic reading (it is the
-	// engine's clock read that ends Latency), so a caller that needs the
-	// time after a Wait can use it instead of reading the clock again.
+	// Reaped is when Wait reaped the completion: the one clock read of
+	// that Wait, which ends Latency, so the same for every completion it
+	// returned. A caller that needs the time after a Wait can use it
+	// instead of reading the clock again. Its monotonic reading is the
+	// clock's; its wall clock is the engine's start plus the monotonic
+	// time since, so compare it with other times rather than print it.
 	Reaped time.Time
+}
+
+// reaped ends the Latency of every completion in out, which holds its
+// Submit time since base until then, with one clock read, and sets its
+// Reaped. Every completion a Wait returns was reaped at that moment.
+func reaped(base time.Time, out []Completion) {
+	if len(out) == 0 {
+		return
+	}
+	now := time.Since(base)
+	at := base.Add(now)
+	for i := range out {
+		out[i].Latency = now - out[i].Latency
+		out[i].Reaped = at
+	}
 }
 
 // Engine queues requests and reaps their completions. See the package

@@ -147,8 +147,7 @@ func (e *syncEngine) Submit(reqs ...Request) error {
 }
 
 // Wait takes the finished requests under the lock and reads the clock
-// once for the whole batch, after the lock: every completion in it is
-// reaped at that moment.
+// once for the whole batch, after the lock (see reaped).
 func (e *syncEngine) Wait(min int, out []Completion) (int, error) {
 	if e.closed {
 		return 0, ErrClosed
@@ -161,8 +160,8 @@ func (e *syncEngine) Wait(min int, out []Completion) (int, error) {
 			return 0, nil
 		}
 		j := &e.inline
-		now := time.Since(e.base)
-		out[0] = Completion{Tag: j.req.Tag, N: j.n, Err: j.err, Latency: now - j.t0, Reaped: e.base.Add(now)}
+		out[0] = Completion{Tag: j.req.Tag, N: j.n, Err: j.err, Latency: j.t0}
+		reaped(e.base, out[:1])
 		e.inline = syncJob{}
 		e.inflight--
 		return 1, nil
@@ -175,7 +174,7 @@ func (e *syncEngine) Wait(min int, out []Completion) (int, error) {
 	n := 0
 	for n < len(out) && e.done.size > 0 {
 		j := e.done.pop()
-		// Latency holds the Submit time until the clock is read below.
+		// Latency holds the Submit time until reaped reads the clock.
 		out[n] = Completion{Tag: j.req.Tag, N: j.n, Err: j.err, Latency: j.t0}
 		j.err = nil
 		n++
@@ -184,12 +183,7 @@ func (e *syncEngine) Wait(min int, out []Completion) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
-	now := time.Since(e.base)
-	at := e.base.Add(now)
-	for i := range out[:n] {
-		out[i].Latency = now - out[i].Latency
-		out[i].Reaped = at
-	}
+	reaped(e.base, out[:n])
 	e.inflight -= n
 	return n, nil
 }

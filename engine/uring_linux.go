@@ -197,18 +197,22 @@ func (e *uringEngine) Wait(min int, out []Completion) (int, error) {
 		return 0, err
 	}
 	n := 0
+	var err error
 	for {
-		if err := e.enter(min - n); err != nil {
-			return n, err
+		if err = e.enter(min - n); err != nil {
+			break
 		}
-		m, err := e.reap(out[n:])
+		var m int
+		m, err = e.reap(out[n:])
 		n += m
 		// One pass unless the kernel refused the SQEs for a while
 		// (submit below): then wait again for what is missing.
 		if err != nil || n >= min {
-			return n, err
+			break
 		}
 	}
+	reaped(e.base, out[:n])
+	return n, err
 }
 
 // enter submits what is queued and makes at least want CQEs ready (want
@@ -278,21 +282,19 @@ func (e *uringEngine) submit(want int) error {
 	return e.ring.WaitReady(min(want, inKernel))
 }
 
-// reap moves ready CQEs into out and frees their slots. The clock is read
-// once per batch: every completion in it was reaped at that moment.
+// reap moves ready CQEs into out and frees their slots. Each completion's
+// Latency holds its Submit time until Wait reads the clock (see reaped).
 func (e *uringEngine) reap(out []Completion) (int, error) {
 	k := e.ring.Reap(e.cqes[:min(len(out), len(e.cqes))])
 	if k == 0 {
 		return 0, nil
 	}
-	now := time.Since(e.base)
-	at := e.base.Add(now)
 	for i, c := range e.cqes[:k] {
 		if c.UserData >= uint64(len(e.slots)) {
 			return i, fmt.Errorf("io_uring completion with unknown user_data %d", c.UserData)
 		}
 		s := &e.slots[c.UserData]
-		out[i] = Completion{Tag: s.tag, Latency: now - s.t0, Reaped: at}
+		out[i] = Completion{Tag: s.tag, Latency: s.t0}
 		if c.Res >= 0 {
 			out[i].N = int(c.Res)
 		} else {

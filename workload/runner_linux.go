@@ -49,9 +49,10 @@ type instance struct {
 	// results
 	ios int64
 	end time.Time // when this instance's window closed
-	// lat sits beside ios and end, which every completion writes, so that
-	// its count is in a cache line the loop has just touched (perf found
-	// the load of the count missing when lat was a pointer).
+	// lat is held in the instance, beside ios and end, which every
+	// completion writes, so that its count is likely in a cache line the
+	// loop has just touched: perf found the load of the count missing
+	// the cache when lat was a pointer.
 	lat latencies
 	// late is set when no I/O completed inside the runtime and the window
 	// ran on to the first completion instead (see run), whose latency is
@@ -243,6 +244,11 @@ func runJob(ctx context.Context, t *target, job Job, opts runOptions) (Result, [
 	}
 	if firstErr != nil {
 		return Result{}, fallbacks, firstErr
+	}
+	if n := hist.TotalCount(); n != res.IOs {
+		// Every counted I/O has one latency (stats.go): a result that
+		// broke that would report percentiles of other I/Os.
+		return Result{}, fallbacks, fmt.Errorf("%s: %d latencies recorded for %d I/Os counted: a bug in rawbench, please report it", job, n, res.IOs)
 	}
 	if end.Before(from) {
 		end = from
@@ -687,12 +693,20 @@ func (in *instance) run(stop *stopFlag) {
 		if inflight == 0 {
 			break
 		}
+		if in.lat.n >= latencyBatch-inflight {
+			// Add the latencies to the histogram now, with the I/Os in
+			// flight, rather than when this Wait's completions (at most
+			// inflight) fill the batch and the device waits for the
+			// next Submit.
+			in.lat.flush()
+		}
 		got, err := in.eng.Wait(1, comps)
 		// The engine read the clock as it reaped the batch; a time.Now
 		// here would read it again (two clock reads, 50 ns here, against
 		// 28 ns for the engine's time.Since): in a depth-1 lane that was
 		// 50 of the 106 ns per I/O spent on clocks (docs/benchmarks.md,
-		// "The lanes' user time, found").
+		// "The lanes' user time, found: a cache miss per recorded
+		// latency").
 		var now time.Time
 		if got > 0 {
 			now = comps[0].Reaped

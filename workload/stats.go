@@ -32,20 +32,18 @@ func record(h *hdrhistogram.Histogram, d time.Duration) {
 	_ = h.RecordValue(v) // in range by construction
 }
 
-// latencyBatch is how many latencies a runner keeps before adding them to
-// its histogram: 4 KiB, one page.
+// latencyBatch is how many latencies a runner keeps (4 KiB of them) before
+// adding them to its histogram.
 const latencyBatch = 512
 
 // latencies is a runner's histogram with the latencies of its last I/Os
-// held back and added in batches. A histogram of three digits from 1 ns to
-// 100 s is 28,672 counters (224 KiB), and latencies that spread over a few
-// powers of two touch a few thousand of them at random: with 32 lanes, each
-// with its own histogram, and the I/O's data passing through the cache
-// between two records of one lane, every record missed the cache. perf
-// on 32 sync lanes reading 4 KiB at random from a loop device found 14.6% of
-// their user time in that one add. Written one after another into a page,
-// the latencies cost a store each, and a batch touches each line of the
-// counters it needs once.
+// held back and added in batches. A histogram's counters span 224 KiB, and
+// a lane's latencies land on a few thousand of them at random; added one by
+// one, with 32 lanes and every I/O's data passing through the caches
+// between two records of one lane, each add missed the cache. Written one
+// after another the latencies cost a store each, and a batch touches each
+// line of counters it needs once (docs/benchmarks.md, "The lanes' user
+// time, found: a cache miss per recorded latency").
 type latencies struct {
 	n   int
 	h   *hdrhistogram.Histogram

@@ -102,7 +102,7 @@ func TestLatenciesBatched(t *testing.T) {
 			want := newHistogram()
 			var l latencies
 			l.init()
-			for i := 0; i < n; i++ {
+			for i := range n {
 				d := time.Duration(r.Int64N(int64(2 * time.Millisecond)))
 				switch i % 97 {
 				case 0:
