@@ -25,8 +25,9 @@ to a read job's count (it still competes for the disk).
 The same samples hold the CPU time the command has used so far, user and
 system apart, summed over its processes and their threads from /proc (in
 clock ticks, 10 ms here): over the same central window that gives each
-tool's CPU time per I/O the device counted, the comparison fio does not
-make of itself.
+tool's CPU time per I/O the device counted. Tools report their own CPU
+use (fio's usr_cpu and sys_cpu, rawbench's getrusage); this is one
+outside measure, the same for both, fio's main process included.
 
 Run `python3 -m doctest bench/devmeter.py` to check the arithmetic.
 """
@@ -59,59 +60,84 @@ def read_bytes(path, direction):
 
 
 def parse_stat(text):
-    """The state, and the user and system CPU time in clock ticks, from the
-    text of a /proc/PID/stat file: fields 3, 14 + 16 and 15 + 17, a
-    process's own time and that of the children it has waited for (the
-    command name, field 2, may hold spaces and parentheses).
+    """The user and system CPU time in clock ticks from the text of a
+    /proc/PID/stat file: fields 14 + 16 and 15 + 17, a process's own time
+    (all its threads) and that of the children it has waited for. The
+    command name, field 2, may hold spaces and parentheses; a zombie's
+    file still holds its times.
 
     >>> parse_stat("42 (a (b) c) S 1 42 42 0 -1 4194560 10 0 0 0 125 37 3 4 20 0 3 0 9 0")
-    ('S', 128, 41)
+    (128, 41)
     """
     fields = text[text.rindex(")") + 2:].split()
-    return fields[0], int(fields[11]) + int(fields[13]), int(fields[12]) + int(fields[14])
+    return int(fields[11]) + int(fields[13]), int(fields[12]) + int(fields[14])
 
 
-def cpu_ticks(pid):
-    """User and system CPU time, in clock ticks, used so far by pid and its
-    descendants, all their threads included (a process's stat file sums its
-    threads; /proc/PID/task/TID/children names the processes each thread
-    started; a child that has been waited for counts in its parent). None
-    when pid has ended; a descendant that ends between two reads is left
-    out of that sample, and one that has ended but not been waited for
-    (a zombie, whose stat shows no time) until its parent waits for it."""
-    user = system = 0
-    todo, first = [pid], True
+# Whether this kernel lists the processes each thread started
+# (/proc/PID/task/TID/children, CONFIG_PROC_CHILDREN). Without it a tool's
+# forked processes (fio's job process) cannot be found: no CPU times then.
+CHILDREN = os.path.exists(f"/proc/self/task/{os.getpid()}/children")
+
+# How often run re-reads which processes the command is made of; the stat
+# files of those it knows are read at every sample.
+TREE_EVERY = 0.1
+
+
+def tree(pid):
+    """pid and its descendants, now: the processes any of their threads
+    started, from /proc/PID/task/TID/children (proc_tid_children(5): a list
+    taken while children start or end may miss some). A thread or process
+    that ends during the walk is left out."""
+    found, todo = [], [pid]
     while todo:
         p = todo.pop()
         try:
-            with open(f"/proc/{p}/stat") as f:
-                state, u, s = parse_stat(f.read())
-            if state in "ZX":
-                raise ProcessLookupError(p)
-            kids = []
-            for t in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{t}/children") as f:
-                    kids += f.read().split()
-        except (FileNotFoundError, ProcessLookupError):
-            if first:
-                return None
+            tids = os.listdir(f"/proc/{p}/task")
+        except FileNotFoundError:
             continue
-        finally:
-            first = False
-        user, system = user + u, system + s
-        todo += kids
-    return user, system
+        found.append(p)
+        for t in tids:
+            try:
+                with open(f"/proc/{p}/task/{t}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+            except (FileNotFoundError, ProcessLookupError):
+                pass  # the thread ended
+    return found
+
+
+def cpu_ticks(pids):
+    """User and system CPU time, in clock ticks, used so far by the
+    processes pids (see parse_stat); None when none of them could be read.
+
+    >>> cpu_ticks([os.getpid()]) is not None
+    True
+    >>> cpu_ticks([]) is None
+    True
+    """
+    total = None
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                u, s = parse_stat(f.read())
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # ended since the walk
+        total = (u, s) if total is None else (total[0] + u, total[1] + s)
+    return total
 
 
 def run(argv, path, direction, interval=0.01):
     """Runs argv to completion, reading the stat file at path about every
     interval seconds. Returns (stdout, samples), samples being (monotonic
-    seconds, bytes moved in direction, CPU ticks of user time, of system
-    time) from before the start to after the end (none when path is None);
-    a sample's time is the midpoint of the clock readings taken just before
-    and just after its read of the stat file. The CPU times are the
-    command's so far (see cpu_ticks): 0 before it starts, and carried over
-    from the last sample once it has ended.
+    seconds, bytes moved in direction, CPU) triples from before the start
+    to after the end (none when path is None); a sample's time is the
+    midpoint of the clock readings taken just before and just after its
+    read of the stat file. CPU is the (user, system) clock ticks the
+    command's processes have used so far (cpu_ticks over tree, the tree
+    re-read every TREE_EVERY seconds), never less than in the sample
+    before (a child waited for between the reads of its parent and its own
+    is in neither), carried over from the sample before once the command
+    has ended, and None before the first reading or when CHILDREN is
+    false.
     Raises subprocess.CalledProcessError (with stderr) when argv fails, as
     subprocess.run(check=True) would; on any exception (SIGTERM turned into
     SystemExit, a failed read) the command is killed and waited for before
@@ -119,16 +145,23 @@ def run(argv, path, direction, interval=0.01):
     down. Output goes through temporary files, not pipes, so a large JSON
     document cannot stall the tool while the loop is sleeping."""
     samples = []
-    cpu = [(0, 0)]
+    cpu, pids, walked = None, [], None
+
     def sample(pid=None):
-        if path:
-            t0 = time.monotonic()
-            n = read_bytes(path, direction)
-            t = (t0 + time.monotonic()) / 2
-            now = cpu_ticks(pid) if pid else None
+        nonlocal cpu, pids, walked
+        if not path:
+            return
+        t0 = time.monotonic()
+        n = read_bytes(path, direction)
+        t = (t0 + time.monotonic()) / 2
+        if pid and CHILDREN:
+            if walked is None or t - walked >= TREE_EVERY:
+                pids, walked = tree(pid), t
+            now = cpu_ticks(pids)
             if now:
-                cpu[0] = now
-            samples.append((t, n, *cpu[0]))
+                cpu = now if cpu is None else (max(cpu[0], now[0]), max(cpu[1], now[1]))
+        samples.append((t, n, cpu))
+
     sample()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         p = subprocess.Popen(argv, stdout=out, stderr=err)
@@ -136,7 +169,7 @@ def run(argv, path, direction, interval=0.01):
             while p.poll() is None:
                 time.sleep(interval)
                 sample(p.pid)
-            sample(p.pid)
+            sample()  # reaped: its PID may be another process's now
         except BaseException:
             p.kill()
             p.wait()
@@ -205,21 +238,28 @@ def central_rate(samples, width):
 def cpu_per_byte(samples, width, hz=os.sysconf("SC_CLK_TCK")):
     """Seconds of user and of system CPU time the command used per byte the
     device moved, over the central window (central_window); None when
-    there is no window, the samples hold no CPU times, or nothing moved.
-    Clock ticks make these coarse: over a 2 s window at 100 ticks a
-    second, a tool using a tenth of a CPU is counted to about 5%.
+    there is no window, either end of it has no CPU reading, or nothing
+    moved. Clock ticks make these coarse: a run's figure is good to a tick
+    over the window (at 100 ticks a second and 87k I/Os a second over 2 s,
+    0.06 µs per I/O), and the kernel charges each tick wholly to user or
+    system time, so the split is coarser still; read medians of many runs.
 
-    >>> s = [(0, 0, 0, 0), (1, 0, 5, 5), (2, 100, 10, 20), (3, 300, 20, 40), (4, 500, 30, 60), (5, 600, 35, 70)]
+    >>> s = [(0, 0, None), (1, 0, (5, 5)), (2, 100, (10, 20)), (3, 300, (20, 40)), (4, 500, (30, 60)), (5, 600, (35, 70))]
     >>> cpu_per_byte(s, 2, hz=100)   # window 2..4: 400 bytes, 0.2 s user, 0.4 s system
     (0.0005, 0.001)
-    >>> cpu_per_byte([(0, 0), (1, 5), (2, 9)], 1) is None   # no CPU times
+    >>> cpu_per_byte([(0, 0), (1, 5), (2, 9)], 1) is None   # no CPU readings
+    True
+    >>> cpu_per_byte([(0, 0, None), (1, 5, None), (2, 9, (1, 1))], 1) is None   # none at the start
     True
     """
     w = central_window(samples, width)
-    if w is None or len(samples[0]) < 4:
+    if w is None:
         return None
     i, j = w
+    if len(samples[i]) < 3 or samples[i][2] is None or samples[j][2] is None:
+        return None
     n = samples[j][1] - samples[i][1]
     if n <= 0:
         return None
-    return ((samples[j][2] - samples[i][2]) / hz / n, (samples[j][3] - samples[i][3]) / hz / n)
+    (u0, s0), (u1, s1) = samples[i][2], samples[j][2]
+    return ((u1 - u0) / hz / n, (s1 - s0) / hz / n)

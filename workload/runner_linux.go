@@ -694,10 +694,11 @@ func (in *instance) run(stop *stopFlag) {
 			break
 		}
 		if in.lat.n >= latencyBatch-inflight {
-			// Add the latencies to the histogram now, with the I/Os in
-			// flight, rather than when this Wait's completions (at most
-			// inflight) fill the batch and the device waits for the
-			// next Submit.
+			// Add the latencies to the histogram now, before a Wait
+			// whose completions (at most inflight) would fill the batch:
+			// with io_uring the I/Os are in flight meanwhile, where a
+			// flush among the completions would hold back the next
+			// Submit.
 			in.lat.flush()
 		}
 		got, err := in.eng.Wait(1, comps)
