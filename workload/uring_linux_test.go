@@ -187,3 +187,45 @@ func TestWindowRunsToFirstCompletion(t *testing.T) {
 		})
 	}
 }
+
+// reapedLater reports every completion as reaped an hour after it was.
+type reapedLater struct{ engine.Engine }
+
+func (e reapedLater) Wait(min int, out []engine.Completion) (int, error) {
+	n, err := e.Engine.Wait(min, out)
+	for i := range out[:n] {
+		out[i].Reaped = out[i].Reaped.Add(time.Hour)
+	}
+	return n, err
+}
+
+// The run loop takes the time from Completion.Reaped, not from a clock of
+// its own: completions an engine reports as reaped after the window close
+// it at once, and the first of them is the late one the result counts.
+func TestWindowFollowsReaped(t *testing.T) {
+	old := newEngine
+	t.Cleanup(func() { newEngine = old })
+	newEngine = func(o engine.Options) (engine.Engine, engine.Fallback, error) {
+		e, fb, err := old(o)
+		if err != nil {
+			return e, fb, err
+		}
+		return reapedLater{e}, fb, nil
+	}
+	path := testdev.RandomFile(t, testdev.MemDir(t), 4<<20)
+	s := quick()
+	s.Runtime = 2 * time.Second
+	start := time.Now()
+	doc, err := Bench(context.Background(), Config{Target: path, Spec: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	r := doc.Results[0]
+	if r.IOs != 1 || r.Seconds < time.Hour.Seconds() {
+		t.Errorf("%d I/Os over %.0fs, want the first completion, an hour after the window opened", r.IOs, r.Seconds)
+	}
+	if took >= s.Runtime {
+		t.Errorf("Bench took %v, want the window closed by the first completion, well before the %v runtime", took, s.Runtime)
+	}
+}
