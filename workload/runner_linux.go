@@ -703,11 +703,11 @@ func (in *instance) run(stop *stopFlag) {
 		}
 		got, err := in.eng.Wait(1, comps)
 		// The engine read the clock as it reaped the batch; a time.Now
-		// here would read it again (two clock reads, 50 ns here, against
-		// 28 ns for the engine's time.Since): in a depth-1 lane that was
-		// 50 of the 106 ns per I/O spent on clocks (docs/benchmarks.md,
-		// "The lanes' user time, found: a cache miss per recorded
-		// latency").
+		// here would read it again (two clock reads, 51-53 ns here,
+		// against 27 ns for the engine's time.Since; BenchmarkClock): in
+		// a depth-1 lane that was half the time per I/O spent on clocks
+		// (docs/benchmarks.md, "The lanes' user time, found: a cache
+		// miss per recorded latency").
 		var now time.Time
 		if got > 0 {
 			now = comps[0].Reaped

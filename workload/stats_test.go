@@ -134,3 +134,23 @@ func TestLatenciesAddDoesNotAllocate(t *testing.T) {
 		t.Fatalf("add allocates %v times", allocs)
 	}
 }
+
+// BenchmarkClock is what the run loop saved by taking the time from
+// Completion.Reaped: a time.Now (wall and monotonic clocks) against the
+// engine's time.Since of a monotonic base (docs/benchmarks.md, "The lanes'
+// user time, found").
+func BenchmarkClock(b *testing.B) {
+	base := time.Now()
+	var sink time.Duration
+	b.Run("time.Now", func(b *testing.B) {
+		for b.Loop() {
+			sink += time.Duration(time.Now().Nanosecond())
+		}
+	})
+	b.Run("time.Since", func(b *testing.B) {
+		for b.Loop() {
+			sink += time.Since(base)
+		}
+	})
+	_ = sink
+}
