@@ -76,9 +76,25 @@
 //     every request goes to an io-wq worker, were 13-18% faster, and at
 //     depth 1 on a loop device 2% slower, with 1.7 µs more system time
 //     per I/O (docs/benchmarks.md, "fio's ring flags").
+//   - The uring engine never leaves its goroutine in one system call, nor
+//     away from the Go scheduler, for as long as 10 ms, past which the
+//     runtime's sysmon thread takes the goroutine's P and then polls every
+//     20 µs for a millisecond and more. Once a wait has taken more than
+//     2 ms, the waits of the next second sleep at most 4 ms per
+//     io_uring_enter(2) and yield between entries (internal/uring's
+//     Config.WaitSlice); faster devices wait in one call with no timer.
+//     1 MiB reads at depth 32 from a loop device, whose completions came
+//     11-14 ms apart: 11-16 µs of system time per I/O instead of 43-55,
+//     at the same rate.
 //
 // # Caveats
 //
+//   - The sync engine cannot do the same: a pread or pwrite that takes
+//     10 ms or more (1 MiB requests queued 32 deep behind a loop device)
+//     loses its P to sysmon, which then polls every 20 µs. Such a job
+//     spends more CPU per I/O than fio's threads (sysmon was 162 ms of
+//     the process's 286 ms of CPU over 3 s; docs/benchmarks.md, "Waits
+//     cut short of sysmon"); its rate is the device's.
 //   - Devices without non-blocking submission (bio-based drivers such as
 //     zram lack BLK_FEAT_NOWAIT) make io_uring hand every request to a
 //     kernel worker thread (io-wq): at depth 1 that costs several times a

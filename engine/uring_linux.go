@@ -40,6 +40,16 @@ type uringSlot struct {
 // Operation names for Completion.Err, indexed by Op + 2 when fixed.
 var uringOpName = [...]string{"io_uring read", "io_uring write", "io_uring read_fixed", "io_uring write_fixed"}
 
+// waitSlice is the longest one io_uring_enter(2) sleeps in Wait once
+// waits have been long (uring.Config.WaitSlice): short enough that the
+// goroutine passes through the Go scheduler well within sysmon's 10 ms
+// even when the run loop yields only every 5 ms (workload's yieldEvery),
+// long enough that a slow device costs one extra system call and yield
+// per 4 ms of waiting. 1 MiB reads at depth 32 from a loop device: 10.7-15.6
+// µs of system time per I/O against 42.6-54.9 with waits in one call, the
+// same rate (docs/benchmarks.md, "Waits cut short of sysmon").
+const waitSlice = 4 * time.Millisecond
+
 // probeUring is uring.Probe; a variable so tests can make io_uring
 // unavailable.
 var probeUring = uring.Probe
@@ -55,7 +65,7 @@ func newUring(o Options, auto bool) (Engine, Fallback, error) {
 	// SINGLE_ISSUER is not asked for: it ties the ring to one OS thread,
 	// and a goroutine may run on another after any blocking call
 	// (internal/uring's TestSingleIssuer shows the EEXIST that follows).
-	ring, err := uring.New(uring.Config{Entries: o.Depth, CoopTaskrun: true})
+	ring, err := uring.New(uring.Config{Entries: o.Depth, CoopTaskrun: true, WaitSlice: waitSlice})
 	if err != nil {
 		return nil, Fallback{}, fmt.Errorf("%w: %w", ErrUringUnavailable, err)
 	}

@@ -46,6 +46,7 @@ const (
 const (
 	FeatSingleMmap uint32 = 1 << 0 // SQ and CQ rings share one mapping (5.4)
 	FeatNoDrop     uint32 = 1 << 1 // CQ overflow is kept, not dropped (5.5)
+	FeatExtArg     uint32 = 1 << 8 // io_uring_enter takes a getevents_arg with a timeout (5.11)
 )
 
 // sq_ring->flags.
@@ -55,7 +56,10 @@ const (
 )
 
 // io_uring_enter(2) flags.
-const enterGetEvents uint32 = 1 << 0
+const (
+	enterGetEvents uint32 = 1 << 0
+	enterExtArg    uint32 = 1 << 3 // arg is a getEventsArg (FeatExtArg)
+)
 
 // io_uring_register(2) opcodes.
 const (
@@ -119,6 +123,16 @@ type params struct {
 	cqOff                                                                  cqringOffsets
 }
 
+// getEventsArg is struct io_uring_getevents_arg, the argument of
+// io_uring_enter(2) with IORING_ENTER_EXT_ARG: a signal mask (none here)
+// and the address of a relative timeout for the wait.
+type getEventsArg struct {
+	sigmask     uint64
+	sigmaskSz   uint32
+	minWaitUsec uint32 // 6.12; zero: no minimum wait
+	ts          uint64 // address of a unix.Timespec
+}
+
 // probeOp and probe are struct io_uring_probe_op and struct
 // io_uring_probe with room for every opcode (IORING_REGISTER_PROBE, 5.6).
 type probeOp struct {
@@ -144,6 +158,8 @@ var (
 	_ [unsafe.Sizeof(CQE{}) - 16]byte
 	_ [120 - unsafe.Sizeof(params{})]byte
 	_ [unsafe.Sizeof(params{}) - 120]byte
+	_ [24 - unsafe.Sizeof(getEventsArg{})]byte
+	_ [unsafe.Sizeof(getEventsArg{}) - 24]byte
 )
 
 // PrepNop makes s a no-op that completes with Res 0.

@@ -29,7 +29,9 @@
 // A Ring is not safe for concurrent use; one goroutine drives it. With
 // Config.SingleIssuer the kernel also insists that every submission comes
 // from the OS thread that created the ring (it answers EEXIST otherwise),
-// so that goroutine must call runtime.LockOSThread before New.
+// so that goroutine must call runtime.LockOSThread before New. With
+// Config.WaitSlice a long wait yields the goroutine to the Go scheduler
+// (runtime.Gosched) between its slices.
 //
 // # Platforms
 //

@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -29,6 +30,27 @@ type Config struct {
 	// New (EEXIST otherwise): call runtime.LockOSThread first. Dropped
 	// when the kernel answers EINVAL.
 	SingleIssuer bool
+
+	// WaitSlice, when positive, is the longest one io_uring_enter(2) may
+	// sleep waiting for completions once waits have been seen to be long.
+	// The Go runtime's sysmon thread takes the P of a goroutine that has
+	// stayed in one system call, or gone without passing through the
+	// scheduler, for 10 ms (retake and forcePreemptNS in
+	// runtime/proc.go), and after every such retake it polls every 20 µs
+	// for a millisecond and more: 1 MiB reads at depth 32 from a loop
+	// device, whose completions came in bursts 11-14 ms apart, had sysmon
+	// spend 45 ms of CPU a second, twice the I/O thread's own
+	// (docs/benchmarks.md, "Waits cut short of sysmon").
+	//
+	// So after a wait that took more than half of WaitSlice, the waits of
+	// the next second are each made of several calls with a timeout of
+	// WaitSlice (IORING_ENTER_EXT_ARG, Linux 5.11) and runtime.Gosched
+	// between them. The other waits are one call without a timeout: the
+	// timer a timeout arms cost 4 KiB reads from zram at depth 1 about
+	// 0.8 µs of system time per I/O and 7% of their rate. Choose
+	// WaitSlice well under 10 ms. Zero: every wait is one call, as on a
+	// kernel without FeatExtArg (WaitSlice reports the value in force).
+	WaitSlice time.Duration
 }
 
 // Ring is one io_uring instance with its mapped queues.
@@ -55,6 +77,21 @@ type Ring struct {
 	// makes the ring's registrations inspectable.
 	iovecs []unix.Iovec
 	files  []int32
+
+	// slice is Config.WaitSlice when the kernel has FeatExtArg, else 0;
+	// waitTS and waitArg are the timeout and the io_uring_enter(2)
+	// argument that names it, kept here, off the stack, because waitArg
+	// holds waitTS's address as an integer. waitEnd is when the last wait
+	// returned and longAt when a wait last took more than half the slice
+	// (since base); sliceEnds counts the waits that ran out their slice
+	// (for tests).
+	slice     time.Duration
+	waitTS    unix.Timespec
+	waitArg   getEventsArg
+	base      time.Time
+	waitEnd   time.Duration
+	longAt    time.Duration
+	sliceEnds int
 
 	closed bool
 }
@@ -98,6 +135,12 @@ func New(cfg Config) (*Ring, error) {
 		optional = optional[1:]
 	}
 	r := &Ring{fd: fd, flags: want, features: p.features}
+	if cfg.WaitSlice > 0 && p.features&FeatExtArg != 0 {
+		r.slice = cfg.WaitSlice
+		r.waitTS = unix.NsecToTimespec(cfg.WaitSlice.Nanoseconds())
+		r.base = time.Now()
+		r.longAt = -sliceHold - 1
+	}
 	if err := r.mmap(&p); err != nil {
 		r.Close()
 		return nil, err
@@ -221,6 +264,10 @@ func (r *Ring) Flags() uint32 { return r.flags }
 // Features returns io_uring_params.features (Feat* constants).
 func (r *Ring) Features() uint32 { return r.features }
 
+// WaitSlice returns the longest one wait may sleep (Config.WaitSlice) when
+// the kernel takes a timeout with it, else 0: every wait is then one call.
+func (r *Ring) WaitSlice() time.Duration { return r.slice }
+
 // SQEntries returns the submission queue size.
 func (r *Ring) SQEntries() int { return int(r.sqEntries) }
 
@@ -309,8 +356,8 @@ func (r *Ring) SubmitAndWait(waitNr int) (int, error) {
 		if need > 0 {
 			minComplete = waitNr
 		}
-		n, errno := enter(r.fd, toSubmit, uint32(minComplete), enterGetEvents)
-		if errno == unix.EINTR {
+		n, errno := r.wait(toSubmit, uint32(minComplete))
+		if errno == unix.EINTR || errno == unix.ETIME {
 			// Nothing was submitted (io_uring_enter returns the count
 			// when it was): wait again for what is still missing.
 			continue
@@ -379,9 +426,9 @@ func (r *Ring) WaitReady(waitNr int) error {
 		if waitNr-r.Ready() > 0 {
 			minComplete = waitNr
 		}
-		_, errno := enter(r.fd, 0, uint32(minComplete), enterGetEvents)
+		_, errno := r.wait(0, uint32(minComplete))
 		switch {
-		case errno == unix.EINTR:
+		case errno == unix.EINTR || errno == unix.ETIME:
 			continue
 		case errno != 0:
 			return os.NewSyscallError("io_uring_enter", errno)
@@ -410,6 +457,51 @@ func (r *Ring) NeedsEnter() bool {
 		return true
 	}
 	return atomic.LoadUint32(r.sqFlags)&(sqTaskrun|sqCQOverflow) != 0
+}
+
+// sliceHold is how long after a long wait the waits stay sliced (see
+// Config.WaitSlice).
+const sliceHold = time.Second
+
+// wait is io_uring_enter(2) with GETEVENTS: it submits toSubmit SQEs and
+// sleeps until minComplete CQEs are ready. Within sliceHold of a long
+// wait it sleeps at most the slice (see Config.WaitSlice); a wait that
+// ran out its slice returns ETIME, after runtime.Gosched, and the caller
+// enters again.
+//
+// A wait's length is told by one clock read, when it returns: the time
+// since the previous wait returned is the wait plus whatever the caller
+// did in between, which is short next to half a slice; a pause of the
+// caller's errs towards slicing. The first wait is not judged: the time
+// before it is the ring's setup.
+func (r *Ring) wait(toSubmit, minComplete uint32) (int, unix.Errno) {
+	if minComplete == 0 || r.slice == 0 {
+		return enter(r.fd, toSubmit, minComplete, enterGetEvents)
+	}
+	var n int
+	var errno unix.Errno
+	if r.waitEnd-r.longAt > sliceHold {
+		n, errno = enter(r.fd, toSubmit, minComplete, enterGetEvents)
+	} else {
+		r.waitArg = getEventsArg{ts: uint64(uintptr(unsafe.Pointer(&r.waitTS)))}
+		var un uintptr
+		un, _, errno = unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(toSubmit), uintptr(minComplete),
+			uintptr(enterGetEvents|enterExtArg), uintptr(unsafe.Pointer(&r.waitArg)), unsafe.Sizeof(r.waitArg))
+		n = int(un)
+	}
+	end := time.Since(r.base)
+	if r.waitEnd > 0 && end-r.waitEnd > r.slice/2 {
+		r.longAt = end
+	}
+	r.waitEnd = end
+	if errno == unix.ETIME {
+		// The kernel returns ETIME only when it submitted nothing (it
+		// returns the count when it did). Pass through the scheduler
+		// before the next slice: see Config.WaitSlice.
+		r.sliceEnds++
+		runtime.Gosched()
+	}
+	return n, errno
 }
 
 func enter(fd int, toSubmit, minComplete, flags uint32) (int, unix.Errno) {

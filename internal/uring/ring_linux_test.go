@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/rawio/rawio/internal/testdev"
@@ -172,6 +173,104 @@ func TestWaitReady(t *testing.T) {
 	}
 	if n := r.Reap(make([]CQE, 4)); n != 3 {
 		t.Fatalf("reaped %d CQEs, want 3", n)
+	}
+}
+
+// TestWaitSlice waits for reads from a pipe that is written only later.
+// With a wait slice the first long wait is one call, and the long waits
+// after it are made of several timed io_uring_enter calls, through
+// SubmitAndWait (the read queued) and WaitReady (already in the kernel);
+// once a second has passed without a long wait, waits are one call again.
+// Every wait returns its one completion. Without a slice every wait is
+// one call.
+func TestWaitSlice(t *testing.T) {
+	const slice, delay = 2 * time.Millisecond, 30 * time.Millisecond
+	for _, tc := range []struct {
+		name   string
+		slice  time.Duration
+		queued bool // wait with the read still queued (SubmitAndWait)
+	}{
+		{"slice submit-and-wait", slice, true},
+		{"slice wait-ready", slice, false},
+		{"no slice", 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRing(t, Config{Entries: 2, CoopTaskrun: true, WaitSlice: tc.slice})
+			want := tc.slice
+			if r.Features()&FeatExtArg == 0 {
+				want = 0
+				t.Logf("kernel without IORING_FEAT_EXT_ARG: waits are one call")
+			}
+			if r.WaitSlice() != want {
+				t.Fatalf("WaitSlice() = %v, want %v", r.WaitSlice(), want)
+			}
+			var p [2]int
+			if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+				t.Fatal(err)
+			}
+			defer unix.Close(p[0])
+			defer unix.Close(p[1])
+			buf := mmapBuf(t, 4096)
+			// lateRead reads from the pipe, written delay later, and
+			// returns how many slices ran out in the wait.
+			lateRead := func(round int) int {
+				t.Helper()
+				s, err := r.NextSQE()
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.PrepRead(int32(p[0]), false, buf[:16], -1, uint64(round))
+				if !tc.queued {
+					if n, err := r.Submit(); n != 1 || err != nil {
+						t.Fatalf("Submit = %d, %v; want 1, nil", n, err)
+					}
+				}
+				before := r.sliceEnds
+				start := time.Now()
+				go func() {
+					time.Sleep(delay)
+					unix.Write(p[1], []byte("late"))
+				}()
+				if tc.queued {
+					_, err = r.SubmitAndWait(1)
+				} else {
+					err = r.WaitReady(1)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				took := time.Since(start)
+				c := waitOne(t, r) // reaps the CQE already there
+				if c.UserData != uint64(round) || c.Res != 4 || string(buf[:4]) != "late" {
+					t.Fatalf("round %d: CQE %+v, data %q; want user_data %d, res 4, \"late\"", round, c, buf[:4], round)
+				}
+				if took < delay {
+					t.Fatalf("round %d: wait returned after %v, before the write at %v", round, took, delay)
+				}
+				ends := r.sliceEnds - before
+				if want > 0 && ends > int(took/want) {
+					t.Errorf("round %d: %d slices of %v ran out in a wait of %v: more than fit", round, ends, want, took)
+				}
+				t.Logf("round %d: waited %v in %d slices that ran out", round, took, ends)
+				return ends
+			}
+			// Rounds 0 and 1 are one call each: round 0 is the first
+			// wait, which is not judged, and round 1 comes after no long
+			// wait. Round 2 comes after round 1's.
+			for round, wantSliced := range []bool{false, false, want > 0} {
+				if ends := lateRead(round); (ends > 0) != wantSliced {
+					t.Errorf("round %d: %d slices ran out, want sliced %v", round, ends, wantSliced)
+				}
+			}
+			if want == 0 {
+				return
+			}
+			// A second without a long wait: waits are one call again.
+			r.longAt -= 2 * sliceHold
+			if ends := lateRead(3); ends != 0 {
+				t.Errorf("round 3, %v after the last long wait: %d slices ran out, want one call", sliceHold, ends)
+			}
+		})
 	}
 }
 

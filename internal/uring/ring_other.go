@@ -2,11 +2,14 @@
 
 package uring
 
+import "time"
+
 // Config chooses how New sets a ring up; see the Linux documentation.
 type Config struct {
 	Entries      int
 	CoopTaskrun  bool
 	SingleIssuer bool
+	WaitSlice    time.Duration
 }
 
 // Ring is an io_uring instance; there are none on this platform.
