@@ -63,16 +63,14 @@
 //     zram hundreds of thousands (0.8 of fio's IOPS at depth 32), so
 //     rawbench instead runs a sync job deeper than 1 as that many depth-1
 //     engines, one per goroutine (package workload).
-//   - The uring engine does not ask for IORING_SETUP_DEFER_TASKRUN: it
-//     needs SINGLE_ISSUER, which ties the ring to the OS thread that
-//     created it (EEXIST from any other), so every call, New included,
-//     would have to come from one goroutine locked to its thread
-//     (runtime.LockOSThread). Package workload creates its engines in
-//     one goroutine and drives each from another, and a measurement on zram and
-//     ext4 (4 KiB random reads at depths 1 and 32, with the calling
-//     goroutine locked) showed no difference beyond the noise. fio 3.33
-//     asks for DEFER_TASKRUN; run with this engine's flags instead
-//     (bench/ringflags.c), its 4 KiB reads at depth 32 on zram, where
+//   - The uring engine sets its ring up with COOP_TASKRUN unless
+//     Options.DeferTaskrun asks for what fio 3.33 uses,
+//     IORING_SETUP_DEFER_TASKRUN with SINGLE_ISSUER. That ties the ring
+//     to one OS thread (EEXIST from any other), so the ring is created
+//     disabled and enabled by the first Wait, whose thread must drive the
+//     engine from then on. Neither setup is faster everywhere: with
+//     fio's own setup replaced by this engine's default
+//     (bench/ringflags.c), fio's 4 KiB reads at depth 32 on zram, where
 //     every request goes to an io-wq worker, were 13-18% faster, and at
 //     depth 1 on a loop device 2% slower, with 1.7 µs more system time
 //     per I/O (docs/benchmarks.md, "fio's ring flags").
@@ -118,5 +116,7 @@
 //
 // An Engine is driven by one goroutine at a time: Submit, Wait and InFlight
 // are not safe for concurrent use. Close must not race with them. Which
-// goroutine, or OS thread, makes the calls does not matter.
+// goroutine, or OS thread, makes the calls does not matter, except with
+// Options.DeferTaskrun: then every call after the first Wait comes from
+// that Wait's OS thread.
 package engine

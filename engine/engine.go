@@ -121,6 +121,21 @@ type Options struct {
 	// (iodepth_batch_submit=1; docs/benchmarks.md). Ignored by the sync
 	// engine.
 	SubmitBatch int
+
+	// DeferTaskrun sets the uring engine's ring up as fio 3.33 sets up
+	// its own: IORING_SETUP_DEFER_TASKRUN with SINGLE_ISSUER, where the
+	// kernel runs completion work only when the driving thread waits for
+	// completions, instead of the default COOP_TASKRUN, where it runs at
+	// that thread's next kernel entry of any kind. New may run on any
+	// thread; the first Wait enables the ring and makes its OS thread the
+	// only one that may Submit, Wait and Close afterwards (the kernel
+	// answers EEXIST from another), so the goroutine driving the engine
+	// must be locked to its thread (runtime.LockOSThread) from before
+	// that Wait to after Close. Which of the two setups is faster
+	// depends on the device (docs/benchmarks.md, "fio's ring flags").
+	// Kind "uring" fails when the kernel refuses it (Linux 6.1); "auto"
+	// falls back to COOP_TASKRUN and says so. Ignored by the sync engine.
+	DeferTaskrun bool
 }
 
 // DefaultSubmitBatch is Options.SubmitBatch's default.

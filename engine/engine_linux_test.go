@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -481,4 +482,56 @@ func TestSubmitBatch(t *testing.T) {
 			t.Fatal("SubmitBatch -1 accepted")
 		}
 	})
+}
+
+// TestDeferTaskrun sets the uring engine up with DEFER_TASKRUN on one
+// goroutine and drives it, with and without registered buffers, from
+// another locked to its thread, as package workload does: every write
+// and read back is correct, and the engine says the ring is deferred.
+// auto gives the same engine with no fallback on a kernel that has it.
+func TestDeferTaskrun(t *testing.T) {
+	requireUring(t)
+	const bs, blocks, depth = 4096, 64, 8
+	for _, tc := range []struct {
+		kind  string
+		fixed bool
+	}{{engine.KindUring, false}, {engine.KindUring, true}, {engine.KindAuto, true}} {
+		t.Run(fmt.Sprintf("%s fixed=%v", tc.kind, tc.fixed), func(t *testing.T) {
+			f := openDirect(t, filepath.Join(t.TempDir(), "f"))
+			bufs := slots(t, depth, bs)
+			type made struct {
+				e   engine.Engine
+				fb  engine.Fallback
+				err error
+			}
+			mc := make(chan made)
+			go func() { // set up on another goroutine (and likely thread)
+				e, fb, err := engine.New(engine.Options{Kind: tc.kind, Depth: depth, Files: []*os.File{f},
+					Buffers: bufs, Fixed: tc.fixed, DeferTaskrun: true})
+				mc <- made{e, fb, err}
+			}()
+			m := <-mc
+			e, fb, err := m.e, m.fb, m.err
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fb.Happened {
+				if strings.Contains(fb.Reason, "DEFER_TASKRUN") {
+					e.Close()
+					t.Skipf("skipping: %s", fb.Reason)
+				}
+				t.Fatalf("unexpected fallback: %s", fb.Reason)
+			}
+			d, ok := e.(interface{ DeferTaskrun() bool })
+			if e.Name() != engine.KindUring || !ok || !d.DeferTaskrun() || e.Fixed() != tc.fixed {
+				t.Fatalf("engine %s fixed=%v deferred=%v, want uring fixed=%v deferred", e.Name(), e.Fixed(), ok && d.DeferTaskrun(), tc.fixed)
+			}
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			writeReadBack(t, e, bufs, bs, blocks)
+			if err := e.Close(); err != nil {
+				t.Fatalf("Close on the driving thread: %v", err)
+			}
+		})
+	}
 }

@@ -18,6 +18,8 @@ type uringEngine struct {
 	ring     *uring.Ring
 	depth    int
 	fixed    bool
+	deferred bool       // DEFER_TASKRUN (Options.DeferTaskrun, granted)
+	enabled  bool       // the ring is enabled: created so, or by the first Wait
 	files    []*os.File // kept so their finalizers cannot close the fds
 	bufs     [][]byte
 	slots    []uringSlot
@@ -62,12 +64,23 @@ func newUring(o Options, auto bool) (Engine, Fallback, error) {
 	// twice that: with at most Depth in flight neither can overflow.
 	// COOP_TASKRUN spares the IPI per completion; its IORING_SQ_TASKRUN
 	// flag tells a polling Wait when it must enter the kernel.
-	// SINGLE_ISSUER is not asked for: it ties the ring to one OS thread,
-	// and a goroutine may run on another after any blocking call
-	// (internal/uring's TestSingleIssuer shows the EEXIST that follows).
-	ring, err := uring.New(uring.Config{Entries: o.Depth, CoopTaskrun: true, WaitSlice: waitSlice})
+	// SINGLE_ISSUER is not asked for unless DeferTaskrun needs it: it
+	// ties the ring to one OS thread, and a goroutine may run on another
+	// after any blocking call (internal/uring's TestSingleIssuer shows
+	// the EEXIST that follows).
+	ring, err := uring.New(uring.Config{Entries: o.Depth, CoopTaskrun: true, DeferTaskrun: o.DeferTaskrun, WaitSlice: waitSlice})
 	if err != nil {
 		return nil, Fallback{}, fmt.Errorf("%w: %w", ErrUringUnavailable, err)
+	}
+	var fb Fallback
+	deferred := ring.Flags()&uring.FlagDeferTaskrun != 0
+	if o.DeferTaskrun && !deferred {
+		const why = "the kernel refused IORING_SETUP_DEFER_TASKRUN (Linux 6.1 and later have it)"
+		if !auto {
+			ring.Close()
+			return nil, Fallback{}, fmt.Errorf("io_uring: %s; run without it", why)
+		}
+		fb = Fallback{Happened: true, Reason: why + ": completions run with COOP_TASKRUN"}
 	}
 	fds := make([]int, len(o.Files))
 	for i, f := range o.Files {
@@ -77,7 +90,6 @@ func newUring(o Options, auto bool) (Engine, Fallback, error) {
 		ring.Close()
 		return nil, Fallback{}, err
 	}
-	var fb Fallback
 	fixed := false
 	if o.Fixed {
 		if err := ring.RegisterBuffers(o.Buffers); err != nil {
@@ -86,21 +98,23 @@ func newUring(o Options, auto bool) (Engine, Fallback, error) {
 				ring.Close()
 				return nil, Fallback{}, err
 			}
-			fb = Fallback{Happened: true, Reason: "registered buffers not used: " + err.Error()}
+			fb = Fallback{Happened: true, Reason: joinReasons(fb.Reason, "registered buffers not used: "+err.Error())}
 		} else {
 			fixed = true
 		}
 	}
 	e := &uringEngine{
-		ring:  ring,
-		depth: o.Depth,
-		fixed: fixed,
-		files: o.Files,
-		bufs:  o.Buffers,
-		slots: make([]uringSlot, o.Depth),
-		free:  make([]uint32, o.Depth),
-		cqes:  make([]uring.CQE, ring.CQEntries()),
-		base:  time.Now(),
+		ring:     ring,
+		depth:    o.Depth,
+		fixed:    fixed,
+		deferred: deferred,
+		enabled:  ring.Flags()&uring.FlagRDisabled == 0,
+		files:    o.Files,
+		bufs:     o.Buffers,
+		slots:    make([]uringSlot, o.Depth),
+		free:     make([]uint32, o.Depth),
+		cqes:     make([]uring.CQE, ring.CQEntries()),
+		base:     time.Now(),
 
 		submitBatch: o.SubmitBatch,
 	}
@@ -139,6 +153,18 @@ func explainRegister(err error, bufs [][]byte) error {
 func (e *uringEngine) Name() string  { return KindUring }
 func (e *uringEngine) Fixed() bool   { return e.fixed }
 func (e *uringEngine) InFlight() int { return e.inflight }
+
+// DeferTaskrun reports whether the ring runs completion work with
+// DEFER_TASKRUN (Options.DeferTaskrun, granted by the kernel).
+func (e *uringEngine) DeferTaskrun() bool { return e.deferred }
+
+// joinReasons joins two fallback reasons, either of which may be empty.
+func joinReasons(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + "; " + b
+}
 
 // Submit prepares one SQE per request and enters the kernel not at all:
 // the SQEs go in with the next Wait, as often as not in the same
@@ -205,6 +231,14 @@ func (e *uringEngine) Wait(min int, out []Completion) (int, error) {
 	}
 	if err := checkWait(min, len(out), e.inflight); err != nil {
 		return 0, err
+	}
+	if !e.enabled {
+		// A DEFER_TASKRUN ring, created disabled: this thread becomes its
+		// issuer (Options.DeferTaskrun).
+		if err := e.ring.Enable(); err != nil {
+			return 0, err
+		}
+		e.enabled = true
 	}
 	n := 0
 	var err error

@@ -17,6 +17,7 @@ import (
 // parse a command line build a Config directly instead.
 type Options struct {
 	RW, BS, Depth, Jobs, Engine, Cache string // comma lists, one sweep dimension each
+	Taskrun                            string // comma list too
 	Mix                                int    // percent reads for randrw
 	Size, Offset                       string // sizes, as internal/size parses them
 	Runtime, Ramp                      string // Go durations, or seconds
@@ -53,6 +54,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.IOs, "ios", 0, "stop each job instance after this many counted I/Os instead of --runtime")
 	fs.StringVar(&o.Engine, "engine", "auto", "I/O engine: auto, sync, uring (comma list sweeps)")
 	fs.BoolVar(&o.Fixed, "fixed", false, "io_uring: register the buffers and use READ_FIXED/WRITE_FIXED")
+	fs.StringVar(&o.Taskrun, "taskrun", "coop", "io_uring completion work: coop (COOP_TASKRUN) or defer (DEFER_TASKRUN, as fio sets its rings up) (comma list sweeps)")
 	fs.BoolVar(&o.Vectored, "vectored", false, "sync engine: preadv/pwritev through scatter-gather lists")
 	fs.StringVar(&o.Cache, "cache", "direct", "direct (O_DIRECT), buffered (page cache), or both (direct then buffered, compared)")
 	fs.StringVar(&o.Dir, "dir", "", "directory for the default run's test file (default $TMPDIR, else the current directory)")
@@ -90,16 +92,8 @@ func (o *Options) Config(fs *pflag.FlagSet) (Config, error) {
 	}
 	s := Spec{Mix: o.Mix, Fixed: o.Fixed, Vectored: o.Vectored, IOs: o.IOs}
 	var err error
-	rws, err := listItems("rw", o.RW)
-	if err != nil {
+	if s.RW, err = parsedList("rw", o.RW, ParseRW); err != nil {
 		return cfg, err
-	}
-	for _, v := range rws {
-		rw, err := ParseRW(v)
-		if err != nil {
-			return cfg, &UsageError{err}
-		}
-		s.RW = append(s.RW, rw)
 	}
 	if s.BS, err = sizeList("bs", o.BS); err != nil {
 		return cfg, err
@@ -110,26 +104,17 @@ func (o *Options) Config(fs *pflag.FlagSet) (Config, error) {
 	if s.Jobs, err = intList("jobs", o.Jobs); err != nil {
 		return cfg, err
 	}
-	engines, err := listItems("engine", o.Engine)
+	if s.Engine, err = parsedList("engine", o.Engine, ParseEngine); err != nil {
+		return cfg, err
+	}
+	if s.Taskrun, err = parsedList("taskrun", o.Taskrun, ParseTaskrun); err != nil {
+		return cfg, err
+	}
+	caches, err := parsedList("cache", o.Cache, ParseCache)
 	if err != nil {
 		return cfg, err
 	}
-	for _, v := range engines {
-		e, err := ParseEngine(v)
-		if err != nil {
-			return cfg, &UsageError{err}
-		}
-		s.Engine = append(s.Engine, e)
-	}
-	caches, err := listItems("cache", o.Cache)
-	if err != nil {
-		return cfg, err
-	}
-	for _, v := range caches {
-		c, err := ParseCache(v)
-		if err != nil {
-			return cfg, &UsageError{err}
-		}
+	for _, c := range caches {
 		s.Cache = append(s.Cache, c...)
 	}
 	if o.Size != "" {
@@ -170,6 +155,24 @@ func (o *Options) Config(fs *pflag.FlagSet) (Config, error) {
 		return cfg, &UsageError{err}
 	}
 	return cfg, nil
+}
+
+// parsedList splits the comma list given to --name (listItems) and parses
+// each entry; a parse error is a *UsageError.
+func parsedList[T any](name, s string, parse func(string) (T, error)) ([]T, error) {
+	items, err := listItems(name, s)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(items))
+	for _, v := range items {
+		x, err := parse(v)
+		if err != nil {
+			return nil, &UsageError{err}
+		}
+		out = append(out, x)
+	}
+	return out, nil
 }
 
 // listItems splits the comma list given to --name. Every entry must be

@@ -187,6 +187,10 @@ func TestOptionsConfig(t *testing.T) {
 		{"ios without runtime", []string{"--runtime", "0", "--ios", "100"}, func(c Config) bool {
 			return c.Spec.Runtime == 0 && c.Spec.IOs == 100
 		}},
+		{"taskrun coop by default", nil, func(c Config) bool { return slices.Equal(c.Spec.Taskrun, []string{TaskrunCoop}) }},
+		{"taskrun sweep", []string{"--taskrun", "coop,DEFER"}, func(c Config) bool {
+			return c.Suite && slices.Equal(c.Spec.Taskrun, []string{TaskrunCoop, TaskrunDefer})
+		}},
 		{"huge pages by default", nil, func(c Config) bool { return !c.NoHugePages }},
 		{"deprecated hugepages still the default", []string{"--hugepages"}, func(c Config) bool { return !c.NoHugePages }},
 		{"hugepages=false", []string{"--hugepages=false"}, func(c Config) bool { return c.NoHugePages }},
@@ -220,6 +224,8 @@ func TestOptionsConfigErrors(t *testing.T) {
 		{"unknown rw", []string{"--rw", "trim"}, `unknown rw "trim"`},
 		{"unknown engine", []string{"--engine", "libaio"}, `unknown engine "libaio"`},
 		{"unknown cache", []string{"--cache", "none"}, "unknown cache mode"},
+		{"unknown taskrun", []string{"--taskrun", "lazy"}, `unknown taskrun "lazy" (want coop or defer)`},
+		{"empty taskrun entry", []string{"--taskrun", "coop,"}, `--taskrun "coop,": empty entry`},
 		{"empty rw entry", []string{"--rw", "read,,write"}, `--rw "read,,write": empty entry`},
 		{"zero jobs", []string{"--jobs", "0"}, "--jobs"},
 		{"too many jobs", []string{"--jobs", "2000"}, "jobs 2000 out of range"},
@@ -250,7 +256,7 @@ func TestAddFlagsOrder(t *testing.T) {
 	var names []string
 	fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
 	want := []string{"rw", "mix", "bs", "depth", "jobs", "size", "offset", "runtime", "ramp", "ios",
-		"engine", "fixed", "vectored", "cache", "dir", "allow-write", "json", "plot", "lock", "no-hugepages", "hugepages", "seed"}
+		"engine", "fixed", "taskrun", "vectored", "cache", "dir", "allow-write", "json", "plot", "lock", "no-hugepages", "hugepages", "seed"}
 	if !slices.Equal(names, want) {
 		t.Errorf("flags %q, want %q", names, want)
 	}

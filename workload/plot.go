@@ -71,7 +71,7 @@ func WritePlot(w io.Writer, d *Document) error {
 		}
 		return r.RW
 	}
-	fEngine := func(r Result) string { return engineLabel(r.Engine, r.Fixed) }
+	fEngine := func(r Result) string { return engineLabel(r.Engine, r.Fixed, r.Taskrun) }
 	fCache := func(r Result) string { return r.Cache }
 
 	const (

@@ -59,7 +59,10 @@ type Result struct {
 	Jobs   int    `json:"jobs"`
 	Engine string `json:"engine"` // engine actually used: "uring" or "sync"
 	Fixed  bool   `json:"fixed"`  // registered buffers actually used
-	Cache  string `json:"cache"`  // "direct" or "buffered"
+	// Taskrun is how the io_uring ran completion work, "coop" or
+	// "defer" (what was used, not only asked); absent for sync.
+	Taskrun string `json:"taskrun,omitempty"`
+	Cache   string `json:"cache"` // "direct" or "buffered"
 
 	IOs         int64   `json:"ios"`           // I/Os completed inside the window
 	Bytes       int64   `json:"bytes"`         // ios × bs

@@ -220,7 +220,7 @@ func runJob(ctx context.Context, t *target, job Job, opts runOptions) (Result, [
 
 	res := Result{
 		RW: string(job.RW), BS: job.BS, Depth: job.Depth, Jobs: job.Jobs,
-		Engine: lead.eng.Name(), Fixed: lead.eng.Fixed(), Cache: string(job.Cache),
+		Engine: lead.eng.Name(), Fixed: lead.eng.Fixed(), Taskrun: taskrunOf(lead.eng), Cache: string(job.Cache),
 	}
 	if job.RW == RandRW {
 		mix := job.Mix
@@ -444,6 +444,8 @@ func newInstance(t *target, job Job, id int, off, blocks int64, opts runOptions)
 		Fixed:    job.Fixed,
 		Vectored: job.Vectored,
 		Limits:   in.limits,
+
+		DeferTaskrun: job.Taskrun == TaskrunDefer,
 	})
 	if err != nil {
 		in.close()
@@ -456,6 +458,9 @@ func newInstance(t *target, job Job, id int, off, blocks int64, opts runOptions)
 	if job.Fixed && !eng.Fixed() && job.Engine != EngineSync && !fb.Happened {
 		fallbacks = append(fallbacks, fmt.Sprintf("registered buffers (--fixed) not used: the %s engine has none", eng.Name()))
 	}
+	if job.Taskrun == TaskrunDefer && !deferred(eng) && !fb.Happened {
+		fallbacks = append(fallbacks, fmt.Sprintf("DEFER_TASKRUN (--taskrun defer) not used: the %s engine has no ring", eng.Name()))
+	}
 	seed := opts.seed
 	if seed == 0 {
 		seed = rand.Uint64()
@@ -465,6 +470,24 @@ func newInstance(t *target, job Job, id int, off, blocks int64, opts runOptions)
 	// not read the same blocks N times over.
 	in.seqNext = blocks * int64(id) / int64(job.Jobs)
 	return in, fallbacks, nil
+}
+
+// deferred reports whether eng is an io_uring engine whose ring runs
+// completion work with DEFER_TASKRUN.
+func deferred(eng engine.Engine) bool {
+	d, ok := eng.(interface{ DeferTaskrun() bool })
+	return ok && d.DeferTaskrun()
+}
+
+// taskrunOf names how eng's ring runs completion work, "" without one.
+func taskrunOf(eng engine.Engine) string {
+	switch {
+	case eng.Name() != engine.KindUring:
+		return ""
+	case deferred(eng):
+		return TaskrunDefer
+	}
+	return TaskrunCoop
 }
 
 // openNoatime opens path with O_NOATIME, as fio opens what it reads:
@@ -640,6 +663,14 @@ func (in *instance) run(stop *stopFlag) {
 	if in.eng.Name() == engine.KindUring {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
+	}
+	if deferred(in.eng) {
+		// This thread becomes the ring's only issuer at the first Wait
+		// (engine.Options.DeferTaskrun): close the engine here, before
+		// the thread is unlocked, where the kernel lets Close release the
+		// registered target at once (a second Close, in close, does
+		// nothing). The engine still answers Name and Fixed.
+		defer in.eng.Close()
 	}
 	job := in.job
 	depth := job.Depth

@@ -52,6 +52,23 @@ const (
 	EngineURing = "uring"
 )
 
+// How an io_uring runs completion work (engine.Options.DeferTaskrun):
+// COOP_TASKRUN, rawbench's default, or DEFER_TASKRUN with SINGLE_ISSUER,
+// as fio 3.33 sets its rings up.
+const (
+	TaskrunCoop  = "coop"
+	TaskrunDefer = "defer"
+)
+
+// ParseTaskrun checks a --taskrun value.
+func ParseTaskrun(s string) (string, error) {
+	switch v := strings.ToLower(strings.TrimSpace(s)); v {
+	case TaskrunCoop, TaskrunDefer:
+		return v, nil
+	}
+	return "", fmt.Errorf("unknown taskrun %q (want coop or defer)", s)
+}
+
 // ParseEngine checks an engine name.
 func ParseEngine(s string) (string, error) {
 	switch e := strings.ToLower(strings.TrimSpace(s)); e {
@@ -87,7 +104,10 @@ type Job struct {
 	Engine   string
 	Fixed    bool // io_uring registered buffers (READ_FIXED/WRITE_FIXED)
 	Vectored bool // sync engine: preadv/pwritev through sgl
-	Cache    Cache
+	// Taskrun is TaskrunCoop or TaskrunDefer for an engine that may use
+	// io_uring (uring, auto), "" for sync.
+	Taskrun string
+	Cache   Cache
 
 	Offset int64 // start of the region, bytes
 	Size   int64 // length of the region, bytes; 0 means to the end of the target
@@ -109,14 +129,19 @@ func (j Job) String() string {
 	if j.Jobs > 1 {
 		fmt.Fprintf(&b, " jobs %d", j.Jobs)
 	}
-	b.WriteString(" " + engineLabel(j.Engine, j.Fixed))
+	b.WriteString(" " + engineLabel(j.Engine, j.Fixed, j.Taskrun))
 	b.WriteString(" " + string(j.Cache))
 	return b.String()
 }
 
-func engineLabel(engine string, fixed bool) string {
+// engineLabel names an engine with what was asked of it beyond the
+// defaults: "uring", "uring+fixed", "uring+fixed+defer".
+func engineLabel(engine string, fixed bool, taskrun string) string {
 	if fixed {
-		return engine + "+fixed"
+		engine += "+fixed"
+	}
+	if taskrun == TaskrunDefer {
+		engine += "+defer"
 	}
 	return engine
 }
@@ -131,15 +156,19 @@ const (
 )
 
 // Spec is a sweep: every combination of its lists is one Job. The lists
-// are expanded in the order RW, BS, Depth, Jobs, Engine, Cache, the last
-// varying fastest, so the two cache modes of one job run back to back.
+// are expanded in the order RW, BS, Depth, Jobs, Engine, Taskrun, Cache,
+// the last varying fastest, so the two cache modes of one job run back to
+// back. Taskrun applies to the engines that may use io_uring: a sync job
+// is expanded once, with Taskrun "". An empty Taskrun list means
+// TaskrunCoop.
 type Spec struct {
-	RW     []RW
-	BS     []int
-	Depth  []int
-	Jobs   []int
-	Engine []string
-	Cache  []Cache
+	RW      []RW
+	BS      []int
+	Depth   []int
+	Jobs    []int
+	Engine  []string
+	Taskrun []string
+	Cache   []Cache
 
 	Mix      int
 	Fixed    bool
@@ -156,7 +185,15 @@ type Spec struct {
 // list or a value out of range.
 func (s Spec) Expand() ([]Job, error) {
 	rws, bss, depths, jobs := dedup(s.RW), dedup(s.BS), dedup(s.Depth), dedup(s.Jobs)
-	engines, caches := dedup(s.Engine), dedup(s.Cache)
+	engines, caches, taskruns := dedup(s.Engine), dedup(s.Cache), dedup(s.Taskrun)
+	if len(taskruns) == 0 {
+		taskruns = []string{TaskrunCoop}
+	}
+	for _, v := range taskruns {
+		if _, err := ParseTaskrun(v); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case len(rws) == 0:
 		return nil, fmt.Errorf("no rw given")
@@ -216,13 +253,19 @@ func (s Spec) Expand() ([]Job, error) {
 			for _, d := range depths {
 				for _, n := range jobs {
 					for _, e := range engines {
-						for _, c := range caches {
-							out = append(out, Job{
-								RW: rw, Mix: s.Mix, BS: bs, Depth: d, Jobs: n,
-								Engine: e, Fixed: s.Fixed, Vectored: s.Vectored, Cache: c,
-								Offset: s.Offset, Size: s.Size,
-								Runtime: s.Runtime, Ramp: s.Ramp, IOs: s.IOs,
-							})
+						trs := taskruns
+						if e == EngineSync {
+							trs = []string{""}
+						}
+						for _, tr := range trs {
+							for _, c := range caches {
+								out = append(out, Job{
+									RW: rw, Mix: s.Mix, BS: bs, Depth: d, Jobs: n,
+									Engine: e, Fixed: s.Fixed, Vectored: s.Vectored, Taskrun: tr, Cache: c,
+									Offset: s.Offset, Size: s.Size,
+									Runtime: s.Runtime, Ramp: s.Ramp, IOs: s.IOs,
+								})
+							}
 						}
 					}
 				}

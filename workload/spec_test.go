@@ -2,6 +2,7 @@ package workload
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -75,6 +76,54 @@ func TestExpand(t *testing.T) {
 				if j.Jobs != 1 || j.Runtime != s.Runtime || j.IOs != s.IOs {
 					t.Fatalf("scalar fields not copied: %+v", j)
 				}
+			}
+		})
+	}
+}
+
+// TestExpandTaskrun: the taskrun list is a sweep dimension for the
+// engines that may use io_uring, inside the engine and outside the cache;
+// a sync job is expanded once, with no taskrun.
+func TestExpandTaskrun(t *testing.T) {
+	base := Spec{RW: []RW{RandRead}, BS: []int{4096}, Depth: []int{32}, Jobs: []int{1},
+		Cache: []Cache{Direct}, Runtime: time.Second}
+	tests := []struct {
+		name              string
+		engines, taskruns []string
+		caches            []Cache
+		want              []string // engine/taskrun/cache per job
+		wantErr           bool
+	}{
+		{"coop when not given", []string{"uring"}, nil, nil, []string{"uring/coop/direct"}, false},
+		{"sweep", []string{"uring", "auto"}, []string{"coop", "defer"}, nil,
+			[]string{"uring/coop/direct", "uring/defer/direct", "auto/coop/direct", "auto/defer/direct"}, false},
+		{"sync once", []string{"sync", "uring"}, []string{"coop", "defer"}, nil,
+			[]string{"sync//direct", "uring/coop/direct", "uring/defer/direct"}, false},
+		{"cache innermost", []string{"uring"}, []string{"defer", "coop"}, []Cache{Direct, Buffered},
+			[]string{"uring/defer/direct", "uring/defer/buffered", "uring/coop/direct", "uring/coop/buffered"}, false},
+		{"duplicates dropped", []string{"uring"}, []string{"defer", "defer"}, nil, []string{"uring/defer/direct"}, false},
+		{"unknown", []string{"uring"}, []string{"lazy"}, nil, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := base
+			s.Engine, s.Taskrun = tt.engines, tt.taskruns
+			if tt.caches != nil {
+				s.Cache = tt.caches
+			}
+			jobs, err := s.Expand()
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			var got []string
+			for _, j := range jobs {
+				got = append(got, j.Engine+"/"+j.Taskrun+"/"+string(j.Cache))
+				if want := j.Taskrun == TaskrunDefer; strings.Contains(j.String(), "+defer") != want {
+					t.Errorf("%q: +defer in the name is %v, want %v", j.String(), !want, want)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("got %v\nwant %v", got, tt.want)
 			}
 		})
 	}

@@ -45,7 +45,7 @@ func (d *Document) WriteTable(w io.Writer) error {
 			disk = strconv.FormatUint(r.Disk.ReadIOs+r.Disk.WriteIOs, 10)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%.1f\t%s\t%s\t%s\t%.2f\t%.2f\t%s\t%s\t\n",
-			rw, formatBytes(uint64(r.BS)), r.Depth, r.Jobs, engineLabel(r.Engine, r.Fixed), r.Cache,
+			rw, formatBytes(uint64(r.BS)), r.Depth, r.Jobs, engineLabel(r.Engine, r.Fixed, r.Taskrun), r.Cache,
 			formatCount(r.IOPS), r.BytesPerSec/(1<<20),
 			formatNs(r.Lat.P50), formatNs(r.Lat.P99), formatNs(r.Lat.P999),
 			r.CPU.UsrSec, r.CPU.SysSec, cache, disk)
@@ -99,7 +99,7 @@ func (c Comparison) SysRatio() float64 {
 
 func (c Comparison) String() string {
 	r := c.Direct
-	name := fmt.Sprintf("%s %s depth %d jobs %d %s", r.RW, formatBytes(uint64(r.BS)), r.Depth, r.Jobs, engineLabel(r.Engine, r.Fixed))
+	name := fmt.Sprintf("%s %s depth %d jobs %d %s", r.RW, formatBytes(uint64(r.BS)), r.Depth, r.Jobs, engineLabel(r.Engine, r.Fixed, r.Taskrun))
 	pages := func(p *int64) string {
 		if p == nil {
 			return "unknown"
@@ -121,7 +121,7 @@ func Compare(results []Result) []Comparison {
 	for i := 0; i+1 < len(results); i++ {
 		a, b := results[i], results[i+1]
 		if a.Cache == string(Direct) && b.Cache == string(Buffered) && a.RW == b.RW && a.BS == b.BS &&
-			a.Depth == b.Depth && a.Jobs == b.Jobs && a.Engine == b.Engine && a.Fixed == b.Fixed {
+			a.Depth == b.Depth && a.Jobs == b.Jobs && a.Engine == b.Engine && a.Fixed == b.Fixed && a.Taskrun == b.Taskrun {
 			out = append(out, Comparison{Direct: a, Buffered: b})
 			i++
 		}

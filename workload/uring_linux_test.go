@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rawio/rawio/engine"
 	"github.com/rawio/rawio/internal/testdev"
+	"github.com/rawio/rawio/internal/uring"
 )
 
 // withoutURing makes io_uring unavailable to the engines Bench creates, as
@@ -228,4 +231,53 @@ func TestWindowFollowsReaped(t *testing.T) {
 	if took >= s.Runtime {
 		t.Errorf("Bench took %v, want the window closed by the first completion, well before the %v runtime", took, s.Runtime)
 	}
+}
+
+// TestTaskrunDefer runs io_uring jobs with each taskrun: the results say
+// which ran, with no fallback. After a DEFER_TASKRUN job on zram nothing
+// holds the device: it can be reset at once (EBUSY otherwise). The runner
+// closes that ring on its own thread, the ring's only issuer, where Close
+// can unregister the target itself; closed from another thread the ring
+// leaves that to a kernel worker, which here too was done before the
+// reset (the test passes either way; it guards against a ring left open).
+func TestTaskrunDefer(t *testing.T) {
+	if err := uring.Probe(); err != nil {
+		t.Skipf("skipping: io_uring unavailable: %v", err)
+	}
+	s := quick()
+	s.Engine, s.Taskrun, s.Fixed = []string{EngineURing}, []string{TaskrunCoop, TaskrunDefer}, true
+	doc, err := Bench(context.Background(), Config{Target: testdev.RandomFile(t, testdev.MemDir(t), 4<<20), Spec: s})
+	if err != nil {
+		if strings.Contains(err.Error(), "DEFER_TASKRUN") {
+			t.Skipf("skipping: %v", err)
+		}
+		t.Fatal(err)
+	}
+	if len(doc.Fallbacks) != 0 {
+		t.Errorf("fallbacks %q, want none", doc.Fallbacks)
+	}
+	if len(doc.Results) != 2 {
+		t.Fatalf("%d results, want 2", len(doc.Results))
+	}
+	for i, want := range []string{TaskrunCoop, TaskrunDefer} {
+		r := doc.Results[i]
+		checkConsistent(t, r)
+		if r.Engine != EngineURing || !r.Fixed || r.Taskrun != want {
+			t.Errorf("result %d: engine %s fixed %v taskrun %q, want uring fixed %q", i, r.Engine, r.Fixed, r.Taskrun, want)
+		}
+	}
+
+	t.Run("zram released", func(t *testing.T) {
+		dev := testdev.Zram(t, 16<<20)
+		s := quick()
+		s.Engine, s.Taskrun = []string{EngineURing}, []string{TaskrunDefer}
+		if _, err := Bench(context.Background(), Config{Target: dev, Spec: s}); err != nil {
+			t.Fatal(err)
+		}
+		// zram refuses a reset (EBUSY) while anything holds it open.
+		reset := "/sys/block/" + filepath.Base(dev) + "/reset"
+		if err := os.WriteFile(reset, []byte("1"), 0); err != nil {
+			t.Fatalf("reset of %s right after the job: %v, want the ring's hold released", dev, err)
+		}
+	})
 }

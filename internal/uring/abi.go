@@ -27,10 +27,12 @@ const (
 // io_uring_setup(2) flags.
 const (
 	setupClamp        uint32 = 1 << 4  // clamp SQ/CQ sizes instead of EINVAL (5.6)
+	setupRDisabled    uint32 = 1 << 6  // created disabled, enabled by IORING_REGISTER_ENABLE_RINGS (5.10)
 	setupSubmitAll    uint32 = 1 << 7  // keep submitting after an SQE fails (5.18)
 	setupCoopTaskrun  uint32 = 1 << 8  // no IPI to run completion task work (5.19)
 	setupTaskrunFlag  uint32 = 1 << 9  // IORING_SQ_TASKRUN tells when to enter (5.19)
-	setupSingleIssuer uint32 = 1 << 12 // only the creating task submits (6.0)
+	setupSingleIssuer uint32 = 1 << 12 // only the creating (or enabling) task submits (6.0)
+	setupDeferTaskrun uint32 = 1 << 13 // completion work waits for the issuer's GETEVENTS (6.1)
 )
 
 // Setup flags as reported by Ring.Flags, for callers and tests.
@@ -40,6 +42,8 @@ const (
 	FlagCoopTaskrun  = setupCoopTaskrun
 	FlagTaskrunFlag  = setupTaskrunFlag
 	FlagSingleIssuer = setupSingleIssuer
+	FlagRDisabled    = setupRDisabled
+	FlagDeferTaskrun = setupDeferTaskrun
 )
 
 // io_uring_params.features.
@@ -68,6 +72,7 @@ const (
 	registerFiles               = 2
 	unregisterFiles             = 3
 	registerProbe               = 8
+	registerEnableRings         = 12
 	opSupportedProbeFlag        = 1 // IO_URING_OP_SUPPORTED
 	probeOpsLen                 = 256
 	maxEntries                  = 32768      // IORING_MAX_ENTRIES

@@ -29,7 +29,10 @@
 // A Ring is not safe for concurrent use; one goroutine drives it. With
 // Config.SingleIssuer the kernel also insists that every submission comes
 // from the OS thread that created the ring (it answers EEXIST otherwise),
-// so that goroutine must call runtime.LockOSThread before New. With
+// so that goroutine must call runtime.LockOSThread before New; with
+// Config.DeferTaskrun the ring is created disabled and the thread that
+// calls Enable becomes its issuer instead, so it may be set up elsewhere.
+// With
 // Config.WaitSlice a long wait yields the goroutine to the Go scheduler
 // (runtime.Gosched) between its slices.
 //

@@ -31,6 +31,19 @@ type Config struct {
 	// when the kernel answers EINVAL.
 	SingleIssuer bool
 
+	// DeferTaskrun asks for IORING_SETUP_DEFER_TASKRUN (Linux 6.1), with
+	// SINGLE_ISSUER and TASKRUN_FLAG, as fio 3.33 sets its rings up:
+	// completion work is queued on the ring and run only when the issuing
+	// thread enters the kernel to wait for completions (GETEVENTS),
+	// never by interrupting it. The ring is created disabled
+	// (IORING_SETUP_R_DISABLED, 5.10) so that it can be set up on one
+	// thread and driven from another: until Enable, io_uring_enter fails
+	// with EBADFD; the thread that calls Enable is the only one that may
+	// submit, wait or register afterwards (EEXIST from any other), so
+	// its goroutine must be locked to it (runtime.LockOSThread). Dropped
+	// when the kernel answers EINVAL, like the other flags: check Flags.
+	DeferTaskrun bool
+
 	// WaitSlice, when positive, is the longest one io_uring_enter(2) may
 	// sleep waiting for completions once waits have been seen to be long.
 	// The Go runtime's sysmon thread takes the P of a goroutine that has
@@ -93,7 +106,8 @@ type Ring struct {
 	longAt    time.Duration
 	sliceEnds int
 
-	closed bool
+	enabled bool // Enable succeeded (rings created with FlagRDisabled)
+	closed  bool
 }
 
 // New sets up a ring with io_uring_setup(2) and maps its queues. Setup
@@ -111,8 +125,11 @@ func New(cfg Config) (*Ring, error) {
 	if cfg.SingleIssuer {
 		want |= setupSingleIssuer
 	}
+	if cfg.DeferTaskrun {
+		want |= setupDeferTaskrun | setupSingleIssuer | setupTaskrunFlag | setupRDisabled
+	}
 	// Newest flag first: a kernel that lacks one lacks the later ones.
-	optional := []uint32{setupSingleIssuer, setupTaskrunFlag, setupCoopTaskrun, setupSubmitAll, setupClamp}
+	optional := []uint32{setupDeferTaskrun, setupSingleIssuer, setupTaskrunFlag, setupCoopTaskrun, setupSubmitAll, setupRDisabled, setupClamp}
 	var p params
 	var fd int
 	for {
@@ -218,22 +235,30 @@ func (r *Ring) mmap(p *params) error {
 // block device would stay open (a zram reset or an O_EXCL open would see
 // EBUSY) and the pages stay charged to RLIMIT_MEMLOCK for a while after
 // Close returned. Unregistering first releases both before Close returns.
+// A ring with an issuer (FlagSingleIssuer, once enabled) accepts that only
+// from the issuing thread: from any other the kernel answers EEXIST, and
+// Close then leaves the registrations to go with the ring, later, as above.
 func (r *Ring) Close() error {
 	if r.closed {
 		return nil
 	}
 	r.closed = true
 	var errs []error
-	if r.files != nil {
-		if errno := register(r.fd, unregisterFiles, nil, 0); errno != 0 {
-			errs = append(errs, os.NewSyscallError("io_uring_register unregister files", errno))
+	unregister := func(op uintptr, what string) {
+		errno := register(r.fd, op, nil, 0)
+		if errno == unix.EEXIST && r.flags&setupSingleIssuer != 0 {
+			return // not the issuer: released with the ring
 		}
+		if errno != 0 {
+			errs = append(errs, os.NewSyscallError("io_uring_register unregister "+what, errno))
+		}
+	}
+	if r.files != nil {
+		unregister(unregisterFiles, "files")
 		r.files = nil
 	}
 	if r.iovecs != nil {
-		if errno := register(r.fd, unregisterBuffers, nil, 0); errno != 0 {
-			errs = append(errs, os.NewSyscallError("io_uring_register unregister buffers", errno))
-		}
+		unregister(unregisterBuffers, "buffers")
 		r.iovecs = nil
 	}
 	for _, m := range []*[]byte{&r.sqeMem, &r.cqMem, &r.ringMem} {
@@ -263,6 +288,24 @@ func (r *Ring) Flags() uint32 { return r.flags }
 
 // Features returns io_uring_params.features (Feat* constants).
 func (r *Ring) Features() uint32 { return r.features }
+
+// Enable enables a ring created disabled (FlagRDisabled, as
+// Config.DeferTaskrun asks) with IORING_REGISTER_ENABLE_RINGS; with
+// FlagSingleIssuer the calling thread becomes the ring's only issuer. On
+// a ring that is enabled already it does nothing.
+func (r *Ring) Enable() error {
+	if r.closed {
+		return ErrClosed
+	}
+	if r.flags&setupRDisabled == 0 || r.enabled {
+		return nil
+	}
+	if errno := register(r.fd, registerEnableRings, nil, 0); errno != 0 {
+		return os.NewSyscallError("io_uring_register enable rings", errno)
+	}
+	r.enabled = true
+	return nil
+}
 
 // WaitSlice returns the longest one wait may sleep (Config.WaitSlice) when
 // the kernel takes a timeout with it, else 0: every wait is then one call.

@@ -545,22 +545,91 @@ func TestSingleIssuer(t *testing.T) {
 	}
 	// Another OS thread may not submit: this is why a goroutine that is
 	// not locked to its thread must not ask for SingleIssuer.
-	errc := make(chan error)
-	go func() {
-		runtime.LockOSThread() // a new thread, since ours is locked to us
-		defer runtime.UnlockOSThread()
-		s, _ := r.NextSQE()
-		s.PrepNop(2)
-		_, err := r.Submit()
-		errc <- err
-	}()
-	if err := <-errc; !errors.Is(err, unix.EEXIST) {
+	if err := onOtherThread(func() error { return submitNop(r, 2) }); !errors.Is(err, unix.EEXIST) {
 		t.Fatalf("submit from another thread: %v, want EEXIST", err)
 	}
 	// The refused SQE is still queued; submitting from the right thread
 	// goes through.
 	if c := waitOne(t, r); c.UserData != 2 {
 		t.Fatalf("CQE %+v, want user_data 2", c)
+	}
+}
+
+// onOtherThread runs fn in a goroutine locked to a thread of its own (a
+// new one while the caller's goroutine is locked to its thread) and
+// returns fn's error.
+func onOtherThread(fn func() error) error {
+	errc := make(chan error)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		errc <- fn()
+	}()
+	return <-errc
+}
+
+// submitNop queues a NOP with userData and submits it.
+func submitNop(r *Ring, userData uint64) error {
+	s, err := r.NextSQE()
+	if err != nil {
+		return err
+	}
+	s.PrepNop(userData)
+	_, err = r.Submit()
+	return err
+}
+
+// TestDeferTaskrun sets a ring up with DEFER_TASKRUN on one thread, as
+// package engine does, and drives it from another: disabled until Enable,
+// then only the enabling thread may submit, and Close works from any.
+func TestDeferTaskrun(t *testing.T) {
+	if err := Probe(); err != nil {
+		t.Skipf("skipping: io_uring unavailable: %v", err)
+	}
+	var r *Ring
+	err := onOtherThread(func() error { // set up on a thread of its own
+		var err error
+		if r, err = New(Config{Entries: 4, CoopTaskrun: true, DeferTaskrun: true}); err != nil {
+			return err
+		}
+		return r.RegisterFiles([]int{int(os.Stdin.Fd())})
+	})
+	if r != nil {
+		defer r.Close() // a second Close returns nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := FlagDeferTaskrun | FlagSingleIssuer | FlagRDisabled | FlagTaskrunFlag
+	if r.Flags()&FlagDeferTaskrun == 0 {
+		t.Skipf("skipping: kernel refused IORING_SETUP_DEFER_TASKRUN (flags %#x)", r.Flags())
+	}
+	if r.Flags()&want != want {
+		t.Fatalf("flags %#x, want %#x set", r.Flags(), want)
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := submitNop(r, 1); !errors.Is(err, unix.EBADFD) {
+		t.Fatalf("submit before Enable: %v, want EBADFD", err)
+	}
+	if err := r.Enable(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Enable(); err != nil {
+		t.Fatalf("second Enable: %v, want nil", err)
+	}
+	// The NOP refused before Enable is still queued.
+	if c := waitOne(t, r); c.UserData != 1 || c.Res != 0 {
+		t.Fatalf("CQE %+v, want user_data 1 res 0", c)
+	}
+	if err := onOtherThread(func() error { return submitNop(r, 2) }); !errors.Is(err, unix.EEXIST) {
+		t.Fatalf("submit from a thread other than the enabling one: %v, want EEXIST", err)
+	}
+	if c := waitOne(t, r); c.UserData != 2 {
+		t.Fatalf("CQE %+v, want user_data 2", c)
+	}
+	if err := onOtherThread(r.Close); err != nil {
+		t.Fatalf("Close from another thread: %v", err)
 	}
 }
 
