@@ -68,9 +68,10 @@ func BenchmarkRandRead4K(b *testing.B) {
 	})
 	for _, tg := range targets {
 		for _, v := range []variant{
-			{"sync", engine.KindSync, false, false},
-			{"uring", engine.KindUring, false, false},
-			{"uring-fixed", engine.KindUring, true, false},
+			{name: "sync", kind: engine.KindSync},
+			{name: "sync-keepP", kind: engine.KindSync, keepP: true},
+			{name: "uring", kind: engine.KindUring},
+			{name: "uring-fixed", kind: engine.KindUring, fixed: true},
 		} {
 			for _, depth := range []int{1, 32} {
 				b.Run(fmt.Sprintf("%s/%s/depth=%d", tg.name, v.name, depth), func(b *testing.B) {

@@ -87,12 +87,14 @@
 //
 // # Caveats
 //
-//   - The sync engine cannot do the same: a pread or pwrite that takes
+//   - The sync engine cannot cut a pread or pwrite short: one that takes
 //     10 ms or more (1 MiB requests queued 32 deep behind a loop device)
-//     loses its P to sysmon, which then polls every 20 µs. Such a job
-//     spends more CPU per I/O than fio's threads (sysmon was 162 ms of
-//     the process's 286 ms of CPU over 3 s; docs/benchmarks.md, "Waits
-//     cut short of sysmon"); its rate is the device's.
+//     loses its P to sysmon, which then polls every 20 µs. With
+//     Options.KeepP, at Depth 1, it makes raw system calls instead,
+//     which sysmon leaves alone, for callers that give each such
+//     goroutine a P of its own (package workload's lanes): user 5-8 and
+//     system 10-15 µs per I/O on that job against 13-28 and 28-45
+//     (docs/benchmarks.md, "Waits cut short of sysmon").
 //   - Devices without non-blocking submission (bio-based drivers such as
 //     zram lack BLK_FEAT_NOWAIT) make io_uring hand every request to a
 //     kernel worker thread (io-wq): at depth 1 that costs several times a

@@ -136,6 +136,23 @@ type Options struct {
 	// Kind "uring" fails when the kernel refuses it (Linux 6.1); "auto"
 	// falls back to COOP_TASKRUN and says so. Ignored by the sync engine.
 	DeferTaskrun bool
+
+	// KeepP makes the sync engine at Depth 1 issue each pread or pwrite
+	// as a raw system call (unix.RawSyscall6), which the Go scheduler is
+	// not told of: the calling goroutine keeps its P (the runtime's
+	// processor) through the call. The runtime's sysmon thread takes the
+	// P of a goroutine that stays 10 ms in an ordinary system call and
+	// then polls every 20 µs for a millisecond and more: 1 MiB reads 32
+	// deep behind a loop device, 14 ms each, spent 13-28 µs of user and
+	// 28-45 µs of system time per I/O so, against 5-8 and 10-15 with
+	// KeepP at the same rate (docs/benchmarks.md, "Waits cut short of
+	// sysmon"). Only for callers that give every goroutine doing such
+	// calls a P of its own, with one to spare (GOMAXPROCS): a goroutine
+	// in a raw call holds its P, so with fewer Ps other goroutines wait
+	// for the call to return, and a garbage collection's stop-the-world
+	// always does. Ignored at Depth above 1, with Vectored, and by the
+	// uring engine.
+	KeepP bool
 }
 
 // DefaultSubmitBatch is Options.SubmitBatch's default.

@@ -23,13 +23,15 @@ type variant struct {
 	name            string
 	kind            string
 	fixed, vectored bool
+	keepP           bool // Options.KeepP: raw system calls at depth 1
 }
 
 var variants = []variant{
-	{"sync", engine.KindSync, false, false},
-	{"sync vectored", engine.KindSync, false, true},
-	{"uring", engine.KindUring, false, false},
-	{"uring fixed", engine.KindUring, true, false},
+	{"sync", engine.KindSync, false, false, false},
+	{"sync keepP", engine.KindSync, false, false, true},
+	{"sync vectored", engine.KindSync, false, true, false},
+	{"uring", engine.KindUring, false, false, false},
+	{"uring fixed", engine.KindUring, true, false, false},
 }
 
 func forEach(t *testing.T, fn func(t *testing.T, v variant)) {
@@ -85,7 +87,7 @@ func newEngine(t testing.TB, v variant, depth int, files []*os.File, bufs [][]by
 	t.Helper()
 	e, fb, err := engine.New(engine.Options{
 		Kind: v.kind, Depth: depth, Files: files, Buffers: bufs,
-		Fixed: v.fixed, Vectored: v.vectored, Limits: sgl.Limits{LogicalBlock: 512},
+		Fixed: v.fixed, Vectored: v.vectored, KeepP: v.keepP, Limits: sgl.Limits{LogicalBlock: 512},
 	})
 	if err != nil {
 		t.Fatal(err)

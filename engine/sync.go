@@ -39,6 +39,7 @@ type syncEngine struct {
 	files    []*os.File // kept so their finalizers cannot close fds
 	fds      []int
 	vectored bool
+	keepP    bool // Options.KeepP, at Depth 1
 	lim      sgl.Limits
 	base     time.Time
 	inflight int // owned by the goroutine driving the engine
@@ -89,6 +90,7 @@ func newSync(o Options) (*syncEngine, error) {
 		files:    o.Files,
 		fds:      make([]int, len(o.Files)),
 		vectored: o.Vectored,
+		keepP:    o.KeepP && o.Depth == 1 && !o.Vectored && rawPRWOK,
 		lim:      o.Limits,
 		base:     time.Now(),
 	}
@@ -254,9 +256,12 @@ func (e *syncEngine) do(r *Request) (int, error) {
 	for {
 		var n int
 		var err error
-		if r.Op == OpRead {
+		switch {
+		case e.keepP:
+			n, err = rawPRW(r.Op, fd, r.Data, r.Offset)
+		case r.Op == OpRead:
 			n, err = unix.Pread(fd, r.Data, r.Offset)
-		} else {
+		default:
 			n, err = unix.Pwrite(fd, r.Data, r.Offset)
 		}
 		switch {

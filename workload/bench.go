@@ -73,4 +73,5 @@ type runOptions struct {
 	lock        pin.Policy
 	noHugePages bool
 	seed        uint64
+	keepP       bool // set per job by runJob: engine.Options.KeepP
 }

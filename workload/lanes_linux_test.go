@@ -189,3 +189,39 @@ func (e *closeCounter) Close() error {
 	*e.closed++
 	return e.Engine.Close()
 }
+
+// TestKeepP: a job's depth-1 sync engines make raw system calls
+// (engine.Options.KeepP) when every runner of the job has a P of its own,
+// that is when jobs × depth is below maxProcs, and ordinary ones past it.
+func TestKeepP(t *testing.T) {
+	path := testdev.RandomFile(t, testdev.MemDir(t), 4<<20)
+	for _, tc := range []struct {
+		depth, jobs int
+		want        bool
+	}{
+		{1, 1, true},
+		{32, 1, true},
+		{8, 4, true},
+		{maxProcs / 2, 2, false},
+	} {
+		old := newEngine
+		var mu sync.Mutex
+		var keep []bool
+		newEngine = func(o engine.Options) (engine.Engine, engine.Fallback, error) {
+			mu.Lock()
+			keep = append(keep, o.KeepP)
+			mu.Unlock()
+			return old(o)
+		}
+		s := quick()
+		s.Depth, s.Jobs, s.Runtime, s.IOs = []int{tc.depth}, []int{tc.jobs}, 0, int64(tc.depth*tc.jobs)
+		_, err := Bench(context.Background(), Config{Target: path, Spec: s})
+		newEngine = old
+		if err != nil {
+			t.Fatalf("depth %d jobs %d: %v", tc.depth, tc.jobs, err)
+		}
+		if len(keep) == 0 || slices.ContainsFunc(keep, func(k bool) bool { return k != tc.want }) {
+			t.Errorf("depth %d jobs %d: KeepP %v over %d engines, want all %v", tc.depth, tc.jobs, keep[:min(len(keep), 3)], len(keep), tc.want)
+		}
+	}
+}

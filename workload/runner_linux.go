@@ -45,6 +45,7 @@ type instance struct {
 
 	hugeBytes int64      // bytes of the buffers in huge pages, at setup
 	limits    sgl.Limits // the target's queue limits, for a vectored engine
+	keepP     bool       // engine.Options.KeepP for its depth-1 sync engines (runOptions.keepP)
 
 	// results
 	ios int64
@@ -78,6 +79,12 @@ func runJob(ctx context.Context, t *target, job Job, opts runOptions) (Result, [
 	// themselves, or a sync owner's lanes.
 	owners := make([]*instance, 0, job.Jobs)
 	var insts []*instance
+	// Every runner has a P of its own, and one is spare (see runners),
+	// unless there are more runners than maxProcs allows: then a depth-1
+	// sync engine may keep its P through each pread and pwrite, which
+	// spares sysmon's polling after reads of 10 ms and more
+	// (engine.Options.KeepP). A job's runners are at most Jobs × Depth.
+	opts.keepP = job.Jobs*job.Depth < maxProcs
 	defer func() {
 		for _, in := range insts {
 			if in.parent != nil {
@@ -400,7 +407,7 @@ func newInstance(t *target, job Job, id int, off, blocks int64, opts runOptions)
 	if err != nil {
 		return nil, nil, err
 	}
-	in := &instance{id: id, job: job, file: f, regionOff: off, blocks: blocks}
+	in := &instance{id: id, job: job, file: f, regionOff: off, blocks: blocks, keepP: opts.keepP}
 	in.lat.init()
 	if job.Cache == Buffered {
 		// What fio's fadvise_hint does: tell readahead the pattern.
@@ -446,6 +453,7 @@ func newInstance(t *target, job Job, id int, off, blocks int64, opts runOptions)
 		Limits:   in.limits,
 
 		DeferTaskrun: job.Taskrun == TaskrunDefer,
+		KeepP:        opts.keepP,
 	})
 	if err != nil {
 		in.close()
@@ -584,6 +592,7 @@ func (in *instance) lanes() ([]*instance, error) {
 			Buffers:  [][]byte{slot},
 			Vectored: in.job.Vectored,
 			Limits:   in.limits,
+			KeepP:    in.keepP,
 		})
 		if err != nil {
 			return ls, fmt.Errorf("engine sync: %w", err)
