@@ -79,11 +79,11 @@ func runJob(ctx context.Context, t *target, job Job, opts runOptions) (Result, [
 	// themselves, or a sync owner's lanes.
 	owners := make([]*instance, 0, job.Jobs)
 	var insts []*instance
-	// Every runner has a P of its own, and one is spare (see runners),
-	// unless there are more runners than maxProcs allows: then a depth-1
-	// sync engine may keep its P through each pread and pwrite, which
-	// spares sysmon's polling after reads of 10 ms and more
-	// (engine.Options.KeepP). A job's runners are at most Jobs × Depth.
+	// A depth-1 sync engine may keep its P through each pread and pwrite
+	// (engine.Options.KeepP), which spares sysmon's polling after reads
+	// of 10 ms and more, when every runner has a P of its own with one
+	// to spare (see runners): when the job's runners, at most
+	// Jobs × Depth, are fewer than maxProcs.
 	opts.keepP = job.Jobs*job.Depth < maxProcs
 	defer func() {
 		for _, in := range insts {
