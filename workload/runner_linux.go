@@ -82,9 +82,12 @@ func runJob(ctx context.Context, t *target, job Job, opts runOptions) (Result, [
 	// A depth-1 sync engine may keep its P through each pread and pwrite
 	// (engine.Options.KeepP), which spares sysmon's polling after reads
 	// of 10 ms and more, when every runner has a P of its own with one
-	// to spare (see runners): when the job's runners, at most
-	// Jobs × Depth, are fewer than maxProcs.
-	opts.keepP = job.Jobs*job.Depth < maxProcs
+	// to spare (see runners): when this job's runners, at most
+	// Jobs × Depth, and those of the jobs other Bench calls run now are
+	// fewer than maxProcs. (A Bench call that starts later can still
+	// push the sum past it; keepP is then a cost to these runners, not
+	// an error.)
+	opts.keepP = procs.running()+job.Jobs*job.Depth < maxProcs
 	defer func() {
 		for _, in := range insts {
 			if in.parent != nil {
@@ -358,6 +361,13 @@ func runners(n int) (undo func()) {
 		procs.runners -= n
 		procs.set()
 	}
+}
+
+// running returns the runners of the jobs running now.
+func (p *procsCount) running() int {
+	p.Lock()
+	defer p.Unlock()
+	return p.runners
 }
 
 // maxProcs is rawbench's own bound on the Ps runners asks for: past it,

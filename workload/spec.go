@@ -189,11 +189,14 @@ func (s Spec) Expand() ([]Job, error) {
 	if len(taskruns) == 0 {
 		taskruns = []string{TaskrunCoop}
 	}
-	for _, v := range taskruns {
-		if _, err := ParseTaskrun(v); err != nil {
+	for i, v := range taskruns {
+		tr, err := ParseTaskrun(v)
+		if err != nil {
 			return nil, err
 		}
+		taskruns[i] = tr // as the runner compares it
 	}
+	taskruns = dedup(taskruns)
 	switch {
 	case len(rws) == 0:
 		return nil, fmt.Errorf("no rw given")

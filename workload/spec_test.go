@@ -102,6 +102,7 @@ func TestExpandTaskrun(t *testing.T) {
 		{"cache innermost", []string{"uring"}, []string{"defer", "coop"}, []Cache{Direct, Buffered},
 			[]string{"uring/defer/direct", "uring/defer/buffered", "uring/coop/direct", "uring/coop/buffered"}, false},
 		{"duplicates dropped", []string{"uring"}, []string{"defer", "defer"}, nil, []string{"uring/defer/direct"}, false},
+		{"case folded", []string{"uring"}, []string{"Defer", "defer"}, nil, []string{"uring/defer/direct"}, false},
 		{"unknown", []string{"uring"}, []string{"lazy"}, nil, nil, true},
 	}
 	for _, tt := range tests {

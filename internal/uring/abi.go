@@ -135,7 +135,13 @@ type getEventsArg struct {
 	sigmask     uint64
 	sigmaskSz   uint32
 	minWaitUsec uint32 // 6.12; zero: no minimum wait
-	ts          uint64 // address of a unix.Timespec
+	ts          uint64 // address of a kernelTimespec
+}
+
+// kernelTimespec is struct __kernel_timespec, 64-bit fields on every
+// architecture (unix.Timespec has 32-bit ones on 386 and arm).
+type kernelTimespec struct {
+	sec, nsec int64
 }
 
 // probeOp and probe are struct io_uring_probe_op and struct

@@ -99,7 +99,7 @@ type Ring struct {
 	// (since base); sliceEnds counts the waits that ran out their slice
 	// (for tests).
 	slice     time.Duration
-	waitTS    unix.Timespec
+	waitTS    kernelTimespec
 	waitArg   getEventsArg
 	base      time.Time
 	waitEnd   time.Duration
@@ -125,8 +125,19 @@ func New(cfg Config) (*Ring, error) {
 	if cfg.SingleIssuer {
 		want |= setupSingleIssuer
 	}
+	// The flags DEFER_TASKRUN brings that the caller did not ask for on
+	// their own go with it when the kernel refuses it: a ring without
+	// DEFER_TASKRUN is not left single-issuer and disabled.
+	var withDefer uint32
 	if cfg.DeferTaskrun {
-		want |= setupDeferTaskrun | setupSingleIssuer | setupTaskrunFlag | setupRDisabled
+		withDefer = setupDeferTaskrun | setupRDisabled
+		if !cfg.SingleIssuer {
+			withDefer |= setupSingleIssuer
+		}
+		if !cfg.CoopTaskrun {
+			withDefer |= setupTaskrunFlag
+		}
+		want |= withDefer
 	}
 	// Newest flag first: a kernel that lacks one lacks the later ones.
 	optional := []uint32{setupDeferTaskrun, setupSingleIssuer, setupTaskrunFlag, setupCoopTaskrun, setupSubmitAll, setupRDisabled, setupClamp}
@@ -135,7 +146,7 @@ func New(cfg Config) (*Ring, error) {
 	for {
 		p = params{flags: want}
 		var errno unix.Errno
-		fd, errno = setup(uint32(cfg.Entries), &p)
+		fd, errno = setupRing(uint32(cfg.Entries), &p)
 		if errno == 0 {
 			break
 		}
@@ -148,13 +159,17 @@ func New(cfg Config) (*Ring, error) {
 		if len(optional) == 0 {
 			return nil, os.NewSyscallError("io_uring_setup", errno)
 		}
+		if optional[0] == setupDeferTaskrun {
+			want &^= withDefer
+		}
 		want &^= optional[0]
 		optional = optional[1:]
 	}
 	r := &Ring{fd: fd, flags: want, features: p.features}
 	if cfg.WaitSlice > 0 && p.features&FeatExtArg != 0 {
 		r.slice = cfg.WaitSlice
-		r.waitTS = unix.NsecToTimespec(cfg.WaitSlice.Nanoseconds())
+		ns := cfg.WaitSlice.Nanoseconds()
+		r.waitTS = kernelTimespec{sec: ns / 1e9, nsec: ns % 1e9}
 		r.base = time.Now()
 		r.longAt = -sliceHold - 1
 	}
@@ -164,6 +179,9 @@ func New(cfg Config) (*Ring, error) {
 	}
 	return r, nil
 }
+
+// setupRing is setup; a variable so tests can play an older kernel.
+var setupRing = setup
 
 // setup calls io_uring_setup(2). It cannot be interrupted (no EINTR).
 func setup(entries uint32, p *params) (int, unix.Errno) {

@@ -633,6 +633,44 @@ func TestDeferTaskrun(t *testing.T) {
 	}
 }
 
+// TestDeferTaskrunRefused plays a kernel without DEFER_TASKRUN (6.0):
+// the ring comes up without it and without the SINGLE_ISSUER and
+// R_DISABLED it brought, but keeps a SINGLE_ISSUER asked for on its own.
+func TestDeferTaskrunRefused(t *testing.T) {
+	if err := Probe(); err != nil {
+		t.Skipf("skipping: io_uring unavailable: %v", err)
+	}
+	setupRing = func(entries uint32, p *params) (int, unix.Errno) {
+		if p.flags&setupDeferTaskrun != 0 {
+			return -1, unix.EINVAL
+		}
+		return setup(entries, p)
+	}
+	defer func() { setupRing = setup }()
+	for _, tc := range []struct {
+		cfg        Config
+		want, drop uint32
+	}{
+		{Config{Entries: 2, CoopTaskrun: true, DeferTaskrun: true},
+			FlagCoopTaskrun | FlagTaskrunFlag, FlagDeferTaskrun | FlagSingleIssuer | FlagRDisabled},
+		{Config{Entries: 2, DeferTaskrun: true},
+			0, FlagDeferTaskrun | FlagSingleIssuer | FlagRDisabled | FlagTaskrunFlag},
+		{Config{Entries: 2, CoopTaskrun: true, SingleIssuer: true, DeferTaskrun: true},
+			FlagCoopTaskrun | FlagSingleIssuer, FlagDeferTaskrun | FlagRDisabled},
+	} {
+		r, err := New(tc.cfg)
+		if err != nil {
+			t.Fatalf("%+v: %v", tc.cfg, err)
+		}
+		if r.Flags()&tc.want != tc.want || r.Flags()&tc.drop != 0 {
+			t.Errorf("%+v: flags %#x, want %#x set and %#x clear", tc.cfg, r.Flags(), tc.want, tc.drop)
+		}
+		if err := r.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
 func TestClose(t *testing.T) {
 	r := newRing(t, Config{Entries: 2})
 	if err := r.Close(); err != nil {
