@@ -19,7 +19,6 @@ type uringEngine struct {
 	depth    int
 	fixed    bool
 	deferred bool       // DEFER_TASKRUN (Options.DeferTaskrun, granted)
-	enabled  bool       // the ring is enabled: created so, or by the first Wait
 	files    []*os.File // kept so their finalizers cannot close the fds
 	bufs     [][]byte
 	slots    []uringSlot
@@ -108,7 +107,6 @@ func newUring(o Options, auto bool) (Engine, Fallback, error) {
 		depth:    o.Depth,
 		fixed:    fixed,
 		deferred: deferred,
-		enabled:  ring.Flags()&uring.FlagRDisabled == 0,
 		files:    o.Files,
 		bufs:     o.Buffers,
 		slots:    make([]uringSlot, o.Depth),
@@ -232,13 +230,13 @@ func (e *uringEngine) Wait(min int, out []Completion) (int, error) {
 	if err := checkWait(min, len(out), e.inflight); err != nil {
 		return 0, err
 	}
-	if !e.enabled {
-		// A DEFER_TASKRUN ring, created disabled: this thread becomes its
-		// issuer (Options.DeferTaskrun).
+	if e.deferred {
+		// A DEFER_TASKRUN ring is created disabled: the first Wait's
+		// thread becomes its issuer (Options.DeferTaskrun); later calls
+		// return at once.
 		if err := e.ring.Enable(); err != nil {
 			return 0, err
 		}
-		e.enabled = true
 	}
 	n := 0
 	var err error

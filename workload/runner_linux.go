@@ -45,7 +45,6 @@ type instance struct {
 
 	hugeBytes int64      // bytes of the buffers in huge pages, at setup
 	limits    sgl.Limits // the target's queue limits, for a vectored engine
-	keepP     bool       // engine.Options.KeepP for its depth-1 sync engines (runOptions.keepP)
 
 	// results
 	ios int64
@@ -111,7 +110,7 @@ func runJob(ctx context.Context, t *target, job Job, opts runOptions) (Result, [
 			insts = append(insts, in)
 			continue
 		}
-		ls, err := in.lanes()
+		ls, err := in.lanes(opts.keepP)
 		insts = append(insts, ls...)
 		if err != nil {
 			return Result{}, fallbacks, err
@@ -417,7 +416,7 @@ func newInstance(t *target, job Job, id int, off, blocks int64, opts runOptions)
 	if err != nil {
 		return nil, nil, err
 	}
-	in := &instance{id: id, job: job, file: f, regionOff: off, blocks: blocks, keepP: opts.keepP}
+	in := &instance{id: id, job: job, file: f, regionOff: off, blocks: blocks}
 	in.lat.init()
 	if job.Cache == Buffered {
 		// What fio's fadvise_hint does: tell readahead the pattern.
@@ -475,9 +474,6 @@ func newInstance(t *target, job Job, id int, off, blocks int64, opts runOptions)
 	}
 	if job.Fixed && !eng.Fixed() && job.Engine != EngineSync && !fb.Happened {
 		fallbacks = append(fallbacks, fmt.Sprintf("registered buffers (--fixed) not used: the %s engine has none", eng.Name()))
-	}
-	if job.Taskrun == TaskrunDefer && !deferred(eng) && !fb.Happened {
-		fallbacks = append(fallbacks, fmt.Sprintf("DEFER_TASKRUN (--taskrun defer) not used: the %s engine has no ring", eng.Name()))
 	}
 	seed := opts.seed
 	if seed == 0 {
@@ -568,8 +564,9 @@ func limitsOf(r aligned.Rules) sgl.Limits {
 //
 // The instance's own engine is closed; it keeps the file and buffers,
 // which the lanes share and which close releases when the lanes are done.
-// On error the lanes made so far are returned, to be closed.
-func (in *instance) lanes() ([]*instance, error) {
+// On error the lanes made so far are returned, to be closed. keepP is
+// runOptions.keepP, for the lanes' engines.
+func (in *instance) lanes(keepP bool) ([]*instance, error) {
 	in.eng.Close()
 	in.eng = nil
 	seq := new(atomic.Int64)
@@ -602,7 +599,7 @@ func (in *instance) lanes() ([]*instance, error) {
 			Buffers:  [][]byte{slot},
 			Vectored: in.job.Vectored,
 			Limits:   in.limits,
-			KeepP:    in.keepP,
+			KeepP:    keepP,
 		})
 		if err != nil {
 			return ls, fmt.Errorf("engine sync: %w", err)

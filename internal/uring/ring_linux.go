@@ -93,8 +93,8 @@ type Ring struct {
 
 	// slice is Config.WaitSlice when the kernel has FeatExtArg, else 0;
 	// waitTS and waitArg are the timeout and the io_uring_enter(2)
-	// argument that names it, kept here, off the stack, because waitArg
-	// holds waitTS's address as an integer. waitEnd is when the last wait
+	// argument that names it, set once by New and kept here, off the
+	// stack, because waitArg holds waitTS's address as an integer. waitEnd is when the last wait
 	// returned and longAt when a wait last took more than half the slice
 	// (since base); sliceEnds counts the waits that ran out their slice
 	// (for tests).
@@ -170,6 +170,7 @@ func New(cfg Config) (*Ring, error) {
 		r.slice = cfg.WaitSlice
 		ns := cfg.WaitSlice.Nanoseconds()
 		r.waitTS = kernelTimespec{sec: ns / 1e9, nsec: ns % 1e9}
+		r.waitArg = getEventsArg{ts: uint64(uintptr(unsafe.Pointer(&r.waitTS)))}
 		r.base = time.Now()
 		r.longAt = -sliceHold - 1
 	}
@@ -544,11 +545,7 @@ func (r *Ring) wait(toSubmit, minComplete uint32) (int, unix.Errno) {
 	if r.waitEnd-r.longAt > sliceHold {
 		n, errno = enter(r.fd, toSubmit, minComplete, enterGetEvents)
 	} else {
-		r.waitArg = getEventsArg{ts: uint64(uintptr(unsafe.Pointer(&r.waitTS)))}
-		var un uintptr
-		un, _, errno = unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(toSubmit), uintptr(minComplete),
-			uintptr(enterGetEvents|enterExtArg), uintptr(unsafe.Pointer(&r.waitArg)), unsafe.Sizeof(r.waitArg))
-		n = int(un)
+		n, errno = enterArg(r.fd, toSubmit, minComplete, enterGetEvents|enterExtArg, unsafe.Pointer(&r.waitArg), unsafe.Sizeof(r.waitArg))
 	}
 	end := time.Since(r.base)
 	if r.waitEnd > 0 && end-r.waitEnd > r.slice/2 {
@@ -566,7 +563,13 @@ func (r *Ring) wait(toSubmit, minComplete uint32) (int, unix.Errno) {
 }
 
 func enter(fd int, toSubmit, minComplete, flags uint32) (int, unix.Errno) {
-	n, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(fd), uintptr(toSubmit), uintptr(minComplete), uintptr(flags), 0, 0)
+	return enterArg(fd, toSubmit, minComplete, flags, nil, 0)
+}
+
+// enterArg is io_uring_enter(2) with its argument: a getEventsArg with
+// enterExtArg, else none.
+func enterArg(fd int, toSubmit, minComplete, flags uint32, arg unsafe.Pointer, size uintptr) (int, unix.Errno) {
+	n, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(fd), uintptr(toSubmit), uintptr(minComplete), uintptr(flags), uintptr(arg), size)
 	return int(n), errno
 }
 
