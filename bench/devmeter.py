@@ -228,7 +228,12 @@ def central_rate(samples, width):
     >>> central_rate([(0, 0), (1, 5), (2, 3), (3, 9)], 1) is None  # counter went back
     True
     """
-    w = central_window(samples, width)
+    return rate_over(samples, central_window(samples, width))
+
+
+def rate_over(samples, w):
+    """Bytes per second between the samples w = (i, j) (central_window);
+    None when w is None."""
     if w is None:
         return None
     i, j = w
@@ -252,7 +257,12 @@ def cpu_per_byte(samples, width, hz=os.sysconf("SC_CLK_TCK")):
     >>> cpu_per_byte([(0, 0, None), (1, 5, None), (2, 9, (1, 1))], 1) is None   # none at the start
     True
     """
-    w = central_window(samples, width)
+    return cpu_over(samples, central_window(samples, width), hz)
+
+
+def cpu_over(samples, w, hz=os.sysconf("SC_CLK_TCK")):
+    """cpu_per_byte between the samples w = (i, j) (central_window); None
+    when w is None or either end has no CPU reading."""
     if w is None:
         return None
     i, j = w
