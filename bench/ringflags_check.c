@@ -7,7 +7,8 @@
  * ringflags.so it must get rawbench's flags and leave a line in
  * RINGFLAGS_LOG; without the shim, fio's. Exit 0 when the flags are the
  * ones named by the first argument ("rawbench" or "fio"), 1 when not, 2
- * when the ring cannot be set up (io_uring disabled: nothing to check).
+ * when the ring cannot be set up (io_uring disabled: nothing to check), 3
+ * on a usage error.
  */
 #define _GNU_SOURCE
 #include <linux/io_uring.h>
@@ -27,7 +28,7 @@ int main(int argc, char **argv)
 
 	if (argc != 2 || (strcmp(argv[1], "rawbench") && strcmp(argv[1], "fio"))) {
 		fprintf(stderr, "usage: ringflags_check rawbench|fio\n");
-		return 2;
+		return 3;
 	}
 	want = strcmp(argv[1], "fio") ? RAWBENCH : FIO;
 	memset(&p, 0, sizeof(p));

@@ -185,18 +185,18 @@ type Spec struct {
 // list or a value out of range.
 func (s Spec) Expand() ([]Job, error) {
 	rws, bss, depths, jobs := dedup(s.RW), dedup(s.BS), dedup(s.Depth), dedup(s.Jobs)
-	engines, caches, taskruns := dedup(s.Engine), dedup(s.Cache), dedup(s.Taskrun)
-	if len(taskruns) == 0 {
-		taskruns = []string{TaskrunCoop}
-	}
-	for i, v := range taskruns {
-		tr, err := ParseTaskrun(v)
+	engines, caches := dedup(s.Engine), dedup(s.Cache)
+	taskruns := make([]string, 0, len(s.Taskrun))
+	for _, v := range s.Taskrun {
+		tr, err := ParseTaskrun(v) // case-folded, as the runner compares it
 		if err != nil {
 			return nil, err
 		}
-		taskruns[i] = tr // as the runner compares it
+		taskruns = append(taskruns, tr)
 	}
-	taskruns = dedup(taskruns)
+	if taskruns = dedup(taskruns); len(taskruns) == 0 {
+		taskruns = []string{TaskrunCoop}
+	}
 	switch {
 	case len(rws) == 0:
 		return nil, fmt.Errorf("no rw given")

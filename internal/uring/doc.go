@@ -32,9 +32,8 @@
 // so that goroutine must call runtime.LockOSThread before New; with
 // Config.DeferTaskrun the ring is created disabled and the thread that
 // calls Enable becomes its issuer instead, so it may be set up elsewhere.
-// With
-// Config.WaitSlice a long wait yields the goroutine to the Go scheduler
-// (runtime.Gosched) between its slices.
+// With Config.WaitSlice a long wait yields the goroutine to the Go
+// scheduler (runtime.Gosched) between its slices.
 //
 // # Platforms
 //
